@@ -1,0 +1,138 @@
+package io.certfleet.app;
+
+import io.certfleet.config.LoadedSettings;
+import io.certfleet.config.Settings;
+import io.certfleet.store.Database;
+import io.certfleet.store.DomainStore;
+import io.certfleet.store.SecretBox;
+import io.certfleet.store.SecretKeys;
+import io.certfleet.store.Store;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The composition root: builds every part from the settings, in order, and closes them in reverse. Commands and
+ * the daemon get their parts from here and build nothing themselves.
+ */
+public final class Certfleet implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Certfleet.class);
+
+    private final Settings settings;
+    private final Database database;
+    private final Store store;
+    private final SecretBox secrets;
+    private final DomainStore domains;
+    private final java.util.Deque<NamedStep> stopSteps = new java.util.ArrayDeque<>();
+    private final java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
+    private boolean closing;
+
+    /** A step of the ordered shutdown, named for its WARN line if it fails. */
+    private record NamedStep(String name, AutoCloseable step) {
+    }
+
+    private Certfleet(Settings settings, Database database, Store store, SecretBox secrets) {
+        this.settings = settings;
+        this.database = database;
+        this.store = store;
+        this.secrets = secrets;
+        this.domains = new DomainStore(store);
+    }
+
+    /**
+     * Opens the database (starting or attaching to the embedded server), applies migrations, validates the
+     * mapping and checks the secrets key.
+     */
+    public static Certfleet open(LoadedSettings loaded) {
+        Settings settings = loaded.settings();
+        log.debug("configuration:\n  {}", String.join("\n  ", loaded.maskedDump()));
+        SecretBox secrets = SecretKeys.load(settings.secrets());
+        Database db = Database.open(settings.database());
+        try {
+            db.migrate();
+            Store store = Store.open(db.dataSource());
+            try {
+                SecretKeys.verifyAgainst(store, secrets);
+                return new Certfleet(settings, db, store, secrets);
+            } catch (RuntimeException e) {
+                store.close();
+                throw e;
+            }
+        } catch (RuntimeException e) {
+            db.close();
+            throw e;
+        }
+    }
+
+    public Settings settings() {
+        return settings;
+    }
+
+    public Database database() {
+        return database;
+    }
+
+    public Store store() {
+        return store;
+    }
+
+    public SecretBox secrets() {
+        return secrets;
+    }
+
+    public DomainStore domains() {
+        return domains;
+    }
+
+    /**
+     * Registers a part to stop before the database closes. Parts stop in the reverse order of registration, so
+     * register in start order: what starts last (taking work) stops first.
+     */
+    public synchronized void onStop(String name, AutoCloseable step) {
+        stopSteps.push(new NamedStep(name, step));
+    }
+
+    /** Closes everything when the JVM is asked to stop (SIGTERM, SIGINT, System.exit). */
+    public Certfleet closeOnJvmExit() {
+        Runtime.getRuntime().addShutdownHook(new Thread(this::close, "certfleet-shutdown"));
+        return this;
+    }
+
+    /** Blocks until {@link #close()} has finished. */
+    public void awaitClosed() throws InterruptedException {
+        closed.await();
+    }
+
+    /** Stops the registered parts in order, then the session factory, then the pool and database. Idempotent. */
+    @Override
+    public void close() {
+        synchronized (this) {
+            if (closing) {
+                return;
+            }
+            closing = true;
+        }
+        try {
+            while (!stopSteps.isEmpty()) {
+                NamedStep s = stopSteps.pop();
+                try {
+                    s.step().close();
+                    log.info("shutdown: {} stopped", s.name());
+                } catch (Exception e) {
+                    log.warn("shutdown: stopping {} failed: {}", s.name(), e.toString());
+                }
+            }
+            try {
+                store.close();
+            } catch (RuntimeException e) {
+                log.warn("shutdown: closing the Hibernate session factory failed: {}", e.toString());
+            }
+            try {
+                database.close();
+            } catch (RuntimeException e) {
+                log.warn("shutdown: closing the database failed: {}", e.toString());
+            }
+        } finally {
+            closed.countDown();
+        }
+    }
+}

@@ -1,0 +1,52 @@
+package io.certfleet.cli;
+
+import io.certfleet.config.Settings;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.ParentCommand;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.util.concurrent.Callable;
+
+@Command(name = "db-url", mixinStandardHelpOptions = true,
+        description = "Print the JDBC URL and the psql command that reach certfleet's database.")
+final class DbUrlCommand implements Callable<Integer> {
+    @ParentCommand
+    Main main;
+
+    @Override
+    public Integer call() {
+        Settings.Database db = main.loadSettings().settings().database();
+        if (db.embedded()) {
+            int port = db.embeddedPort();
+            System.out.println("jdbc:postgresql://127.0.0.1:" + port + "/postgres?user=postgres");
+            System.out.println("psql -h 127.0.0.1 -p " + port + " -U postgres postgres");
+            if (!listening(port)) {
+                System.err.println("note: the embedded PostgreSQL (" + db.embeddedDataDir()
+                        + ") is not running now; it runs while 'certfleet daemon' (or another command) runs");
+            }
+        } else {
+            String url = db.url().orElseThrow();
+            System.out.println(url.replaceAll("(?i)(password=)[^&;]*", "$1****"));
+            System.out.println("psql '" + toLibpq(url) + "'" + " # user " + db.user());
+        }
+        return Main.OK;
+    }
+
+    /** jdbc:postgresql://h:p/db?x → postgresql://h:p/db (credentials left out). */
+    static String toLibpq(String jdbcUrl) {
+        String u = jdbcUrl.substring("jdbc:".length());
+        int q = u.indexOf('?');
+        return q < 0 ? u : u.substring(0, q);
+    }
+
+    private static boolean listening(int port) {
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress("127.0.0.1", port), 300);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+}

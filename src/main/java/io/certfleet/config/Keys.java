@@ -1,0 +1,74 @@
+package io.certfleet.config;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Every configuration key certfleet reads, in the order the example file lists them. */
+final class Keys {
+    private Keys() {
+    }
+
+    static final List<Key> ALL = List.of(
+            k("data.dir", "./data", "where the embedded database, the generated secrets key and exports live"),
+
+            k("db.url", "", "JDBC URL of an external PostgreSQL; empty starts the embedded one"),
+            k("db.user", "postgres", "database user for db.url (the embedded server uses postgres)"),
+            s("db.password", "", "database password for db.url"),
+            k("db.pool-size", "10", "HikariCP maximum pool size; the pipeline, scheduler and responder share it"),
+            k("db.connect-timeout", "PT10S", "how long to wait for a pooled connection before failing"),
+            k("db.embedded.data-dir", "", "data directory of the embedded PostgreSQL; empty means ${data.dir}/postgres"),
+            k("db.embedded.port", "54329", "fixed loopback port of the embedded PostgreSQL, so psql can reach it"),
+
+            k("secrets.key-file", "", "file with the base64 AES-256 key encrypting private keys; empty means "
+                    + "${data.dir}/secrets.key, generated on first run"),
+            s("secrets.key", "", "the base64 AES-256 key itself (overrides secrets.key-file); prefer the env var"),
+
+            k("acme.staging.directory", "https://acme-staging-v02.api.letsencrypt.org/directory",
+                    "ACME directory of the rehearsal CA"),
+            k("acme.production.directory", "https://acme-v02.api.letsencrypt.org/directory",
+                    "ACME directory of the issuing CA"),
+            k("acme.terms-agreed", "false", "set to true to agree to the CA's terms of service when creating accounts"),
+            k("acme.contact", "", "mailto: contact for new accounts (optional)"),
+            k("acme.trusted-ca-file", "", "extra PEM CA to trust for the ACME servers (private or test CAs)"),
+            k("acme.key-type", "ec-p256", "certificate key type: ec-p256, rsa-2048 or rsa-3072"),
+            k("acme.timeout", "PT30S", "HTTP timeout for one ACME request"),
+
+            k("batch.max-names", "100", "most names in one order (Let's Encrypt classic allows 100)"),
+            k("batch.grouping", "customer", "customer: keep a customer's names together when they fit; "
+                    + "per-customer: one certificate per customer"),
+
+            k("precheck.resolvers", "", "comma-separated HOST[:PORT] resolvers for CAA; empty uses the system's"),
+            k("precheck.timeout", "PT1S", "per-try DNS timeout (Let's Encrypt uses a short one)"),
+            k("precheck.tries", "3", "DNS tries per query; only timeouts are retried, like Let's Encrypt"),
+            k("precheck.concurrency", "256", "DNS queries in flight at once"),
+            k("precheck.sweep", "true", "ask every nameserver of each zone directly and flag partial failures"),
+            k("precheck.hold-at-risk", "true", "hold back at-risk names (sweep findings) instead of ordering them"),
+            k("precheck.canary", "com", "comma-separated names that must resolve, or the run is degraded"),
+            k("precheck.ca-identity", "letsencrypt.org", "CAA issuer domain of the CA"),
+            k("precheck.method", "http-01", "challenge type compared with CAA validationmethods"),
+
+            k("http01.bind", "0.0.0.0", "address of the HTTP-01 responder"),
+            k("http01.port", "8402", "port of the HTTP-01 responder (proxy /.well-known/acme-challenge/ to it)"),
+
+            k("schedule.cron", "0 0 2 * * ?", "Quartz cron expression of the nightly issuance run"),
+            k("schedule.time-zone", "UTC", "time zone of schedule.cron"));
+
+    static final Map<String, Key> BY_NAME;
+
+    static {
+        var m = new LinkedHashMap<String, Key>();
+        for (Key k : ALL) {
+            m.put(k.name(), k);
+        }
+        BY_NAME = Map.copyOf(m);
+    }
+
+    private static Key k(String name, String def, String doc) {
+        return new Key(name, def, false, doc);
+    }
+
+    private static Key s(String name, String def, String doc) {
+        return new Key(name, def, true, doc);
+    }
+}

@@ -1,0 +1,10 @@
+package io.certfleet.config;
+
+import java.util.List;
+
+/** Validated settings plus their masked dump (one {@code key = value [origin]} line per key) for the start-up log. */
+public record LoadedSettings(Settings settings, List<String> maskedDump) {
+    public LoadedSettings {
+        maskedDump = List.copyOf(maskedDump);
+    }
+}

@@ -1,0 +1,27 @@
+package io.certfleet.model;
+
+import java.util.Locale;
+
+/** Where a domain stands; stored in {@code domain.state} as the lower-case {@link #wire()} name. */
+public enum DomainState {
+    /** Waits for pre-check and ordering. */
+    PENDING,
+    /** Waits for something that is not its fault: budget, DNS-01 support, a degraded resolver. */
+    HELD,
+    /** Blocked for its own fault (reason code says why); re-checked at its next attempt time. */
+    QUARANTINED,
+    /** In an open batch. */
+    BATCHED,
+    /** Covered by a valid production certificate. */
+    ISSUED,
+    /** Taken out by the operator. */
+    REMOVED;
+
+    public String wire() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+
+    public static DomainState fromWire(String s) {
+        return valueOf(s.toUpperCase(Locale.ROOT));
+    }
+}

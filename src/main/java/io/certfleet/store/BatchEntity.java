@@ -1,0 +1,58 @@
+package io.certfleet.store;
+
+import jakarta.persistence.Column;
+import jakarta.persistence.Entity;
+import jakarta.persistence.FetchType;
+import jakarta.persistence.GeneratedValue;
+import jakarta.persistence.GenerationType;
+import jakarta.persistence.Id;
+import jakarta.persistence.JoinColumn;
+import jakarta.persistence.ManyToOne;
+import jakarta.persistence.Table;
+
+import java.time.Instant;
+
+@Entity
+@Table(name = "batch")
+class BatchEntity {
+    @Id
+    @GeneratedValue(strategy = GenerationType.IDENTITY)
+    Long id;
+    @Column(nullable = false)
+    String environment;
+    @Column(nullable = false)
+    String state;
+    String customer;
+    @ManyToOne(fetch = FetchType.LAZY)
+    @JoinColumn(name = "parent_id")
+    BatchEntity parent;
+    @ManyToOne(fetch = FetchType.LAZY)
+    @JoinColumn(name = "rehearsal_id")
+    BatchEntity rehearsal;
+    @ManyToOne(fetch = FetchType.LAZY)
+    @JoinColumn(name = "account_id")
+    AcmeAccountEntity account;
+    @Column(name = "order_url")
+    String orderUrl;
+    @Column(name = "certificate_url")
+    String certificateUrl;
+    @Column(nullable = false)
+    int attempts;
+    @Column(name = "not_before")
+    Instant notBefore;
+    @Column(name = "lease_owner")
+    String leaseOwner;
+    @Column(name = "lease_until")
+    Instant leaseUntil;
+    @Column(name = "error_type")
+    String errorType;
+    @Column(name = "error_detail")
+    String errorDetail;
+    @Column(name = "created_at", nullable = false)
+    Instant createdAt;
+    @Column(name = "updated_at", nullable = false)
+    Instant updatedAt;
+
+    protected BatchEntity() {
+    }
+}
