@@ -41,11 +41,13 @@ final class LineReader {
         int len = 0;
         long total = 0;
         int b;
+        int last = -1;
         while ((b = in.read()) != -1 && b != '\n') {
             if (len < maxBytes) {
                 buf[len++] = (byte) b;
             }
             total++;
+            last = b;
         }
         if (b == -1) {
             eof = true;
@@ -54,9 +56,11 @@ final class LineReader {
             }
         }
         number++;
-        if (len > 0 && buf[len - 1] == '\r' && total == len) {
-            len--;
+        if (last == '\r') {
             total--;
+            if (total < len) {
+                len--;
+            }
         }
         if (number == 1 && len >= 3 && (buf[0] & 0xff) == 0xEF && (buf[1] & 0xff) == 0xBB && (buf[2] & 0xff) == 0xBF) {
             System.arraycopy(buf, 3, buf, 0, len - 3);

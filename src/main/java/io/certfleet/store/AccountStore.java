@@ -1,0 +1,83 @@
+package io.certfleet.store;
+
+import io.certfleet.model.Environment;
+import io.certfleet.model.StoredAccount;
+
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.Optional;
+
+/** ACME accounts per environment and directory; private keys are encrypted with the {@link SecretBox}. */
+public final class AccountStore {
+    private final Store store;
+    private final SecretBox box;
+
+    public AccountStore(Store store, SecretBox box) {
+        this.store = store;
+        this.box = box;
+    }
+
+    static String context(Environment env, String directoryUrl) {
+        return "acme_account:" + env.wire() + ":" + directoryUrl;
+    }
+
+    /** Stores a new account; its key is encrypted before it reaches the database. */
+    public StoredAccount save(Environment env, String directoryUrl, String accountUrl, char[] keyPem) {
+        byte[] plain = toBytes(keyPem);
+        try {
+            byte[] ct = box.encrypt(plain, context(env, directoryUrl));
+            return store.inTransaction(s -> {
+                var e = new AcmeAccountEntity();
+                e.environment = env.wire();
+                e.directoryUrl = directoryUrl;
+                e.accountUrl = accountUrl;
+                e.keyCiphertext = ct;
+                e.createdAt = Instant.now();
+                s.persist(e);
+                return new StoredAccount(e.id, env, directoryUrl, accountUrl, keyPem.clone());
+            });
+        } finally {
+            Arrays.fill(plain, (byte) 0);
+        }
+    }
+
+    /** The account of {@code env} at {@code directoryUrl}, decrypted, if one was created before. */
+    public Optional<StoredAccount> find(Environment env, String directoryUrl) {
+        return store.inTransaction(s -> s.createSelectionQuery(
+                        "from AcmeAccountEntity a where a.environment = :env and a.directoryUrl = :dir", AcmeAccountEntity.class)
+                .setParameter("env", env.wire()).setParameter("dir", directoryUrl)
+                .uniqueResultOptional()
+                .map(e -> {
+                    byte[] plain = box.decrypt(e.keyCiphertext, context(env, directoryUrl));
+                    try {
+                        return new StoredAccount(e.id, env, directoryUrl, e.accountUrl, toChars(plain));
+                    } finally {
+                        Arrays.fill(plain, (byte) 0);
+                    }
+                }));
+    }
+
+    /** The account URL stored for {@code env} (any directory), without decrypting anything. */
+    public Optional<String> accountUrl(Environment env) {
+        return store.inTransaction(s -> s.createSelectionQuery(
+                        "select a.accountUrl from AcmeAccountEntity a where a.environment = :env order by a.id desc", String.class)
+                .setParameter("env", env.wire()).setMaxResults(1).uniqueResultOptional());
+    }
+
+    private static byte[] toBytes(char[] chars) {
+        ByteBuffer bb = StandardCharsets.UTF_8.encode(CharBuffer.wrap(chars));
+        byte[] out = Arrays.copyOf(bb.array(), bb.limit());
+        Arrays.fill(bb.array(), (byte) 0);
+        return out;
+    }
+
+    private static char[] toChars(byte[] bytes) {
+        CharBuffer cb = StandardCharsets.UTF_8.decode(ByteBuffer.wrap(bytes));
+        char[] out = Arrays.copyOf(cb.array(), cb.limit());
+        Arrays.fill(cb.array(), '\0');
+        return out;
+    }
+}

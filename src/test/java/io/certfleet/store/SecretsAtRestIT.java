@@ -1,0 +1,78 @@
+package io.certfleet.store;
+
+import io.certfleet.config.ConfigException;
+import io.certfleet.model.Environment;
+import io.certfleet.testsupport.TestDatabase;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.security.KeyPairGenerator;
+import java.security.SecureRandom;
+import java.security.spec.ECGenParameterSpec;
+import java.util.Base64;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class SecretsAtRestIT {
+    private final TestDatabase db = TestDatabase.get();
+    private SecretBox box;
+
+    @BeforeEach
+    void setUp() {
+        db.clean();
+        byte[] k = new byte[32];
+        new SecureRandom().nextBytes(k);
+        box = new SecretBox(k);
+    }
+
+    private static char[] realPrivateKeyPem() throws Exception {
+        var g = KeyPairGenerator.getInstance("EC");
+        g.initialize(new ECGenParameterSpec("secp256r1"));
+        byte[] der = g.generateKeyPair().getPrivate().getEncoded();
+        return ("-----BEGIN PRIVATE KEY-----\n" + Base64.getMimeEncoder(64, "\n".getBytes()).encodeToString(der)
+                + "\n-----END PRIVATE KEY-----\n").toCharArray();
+    }
+
+    @Test
+    void accountKeysRoundTripAndAreNotInAPgDump() throws Exception {
+        var accounts = new AccountStore(db.store, box);
+        char[] pem = realPrivateKeyPem();
+        String base64Body = new String(pem).lines().skip(1).findFirst().orElseThrow();
+        accounts.save(Environment.STAGING, "https://staging.test/dir", "https://staging.test/acct/1", pem);
+
+        assertThat(accounts.find(Environment.STAGING, "https://staging.test/dir")).hasValueSatisfying(a -> {
+            assertThat(a.keyPem()).isEqualTo(pem);
+            assertThat(a.accountUrl()).isEqualTo("https://staging.test/acct/1");
+            assertThat(a.toString()).doesNotContain("PRIVATE");
+        });
+        assertThat(accounts.find(Environment.PRODUCTION, "https://staging.test/dir")).isEmpty();
+
+        String dump = pgDump();
+        assertThat(dump).contains("https://staging.test/acct/1"); // the dump really holds the account row
+        assertThat(dump).doesNotContain("PRIVATE KEY").doesNotContain(base64Body);
+    }
+
+    @Test
+    void aWrongSecretsKeyFailsLoudlyAtStart() {
+        SecretKeys.verifyAgainst(db.store, box);
+        SecretKeys.verifyAgainst(db.store, box); // same key: fine
+        byte[] other = new byte[32];
+        new SecureRandom().nextBytes(other);
+        assertThatThrownBy(() -> SecretKeys.verifyAgainst(db.store, new SecretBox(other)))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("not the key");
+    }
+
+    private String pgDump() throws IOException, InterruptedException {
+        Process p = new ProcessBuilder("pg_dump", "-h", "127.0.0.1", "-p", Integer.toString(db.port), "-U", "postgres",
+                "--data-only", "postgres").redirectErrorStream(true).start();
+        byte[] out = p.getInputStream().readAllBytes();
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        String text = new String(out, StandardCharsets.UTF_8);
+        assertThat(p.exitValue()).as("pg_dump failed: %s", text).isZero();
+        return text;
+    }
+}
