@@ -1,0 +1,85 @@
+package io.certfleet;
+
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
+
+/** Holds the package edges of docs/architecture.md (and ../shared/STYLE.md). */
+class ArchitectureTest {
+    private static JavaClasses classes;
+
+    @BeforeAll
+    static void importClasses() {
+        classes = new ClassFileImporter().withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+                .importPackages("io.certfleet");
+    }
+
+    @Test
+    void acme4jOnlyInAcme() {
+        noClasses().that().resideOutsideOfPackage("io.certfleet.acme..")
+                .should().dependOnClassesThat().resideInAPackage("org.shredzone.acme4j..")
+                .allowEmptyShould(true).check(classes);
+    }
+
+    @Test
+    void dnsjavaOnlyInCaaAndChallenge() {
+        noClasses().that().resideOutsideOfPackages("io.certfleet.caa..", "io.certfleet.challenge..")
+                .should().dependOnClassesThat().resideInAPackage("org.xbill.DNS..")
+                .allowEmptyShould(true).check(classes);
+    }
+
+    @Test
+    void hibernateAndJdbcOnlyInStore() {
+        noClasses().that().resideOutsideOfPackage("io.certfleet.store..")
+                .should().dependOnClassesThat().resideInAnyPackage("org.hibernate..", "jakarta.persistence..",
+                        "org.flywaydb..", "com.zaxxer.hikari..", "io.zonky..")
+                .check(classes);
+    }
+
+    @Test
+    void quartzOnlyInScheduleAndApp() {
+        noClasses().that().resideOutsideOfPackages("io.certfleet.schedule..", "io.certfleet.app..")
+                .should().dependOnClassesThat().resideInAPackage("org.quartz..")
+                .check(classes);
+    }
+
+    @Test
+    void picocliOnlyInCli() {
+        noClasses().that().resideOutsideOfPackage("io.certfleet.cli..")
+                .should().dependOnClassesThat().resideInAPackage("picocli..")
+                .check(classes);
+    }
+
+    @Test
+    void modelDependsOnTheJdkOnly() {
+        noClasses().that().resideInAPackage("io.certfleet.model..")
+                .should().dependOnClassesThat().resideOutsideOfPackages("java..", "io.certfleet.model..")
+                .check(classes);
+    }
+
+    @Test
+    void batchPlanningIsPure() {
+        noClasses().that().resideInAPackage("io.certfleet.batch..")
+                .should().dependOnClassesThat().resideInAnyPackage("io.certfleet.store..", "io.certfleet.acme..",
+                        "io.certfleet.caa..", "java.sql..", "java.net..", "java.io..")
+                .allowEmptyShould(true).check(classes);
+    }
+
+    @Test
+    void onlyCliAndAppSitAtTheTop() {
+        noClasses().that().resideOutsideOfPackage("io.certfleet.cli..")
+                .should().dependOnClassesThat().resideInAPackage("io.certfleet.cli..").check(classes);
+        noClasses().that().resideOutsideOfPackages("io.certfleet.cli..", "io.certfleet.app..")
+                .should().dependOnClassesThat().resideInAPackage("io.certfleet.app..").check(classes);
+    }
+
+    @Test
+    void noCyclesBetweenPackages() {
+        slices().matching("io.certfleet.(*)..").should().beFreeOfCycles().check(classes);
+    }
+}
