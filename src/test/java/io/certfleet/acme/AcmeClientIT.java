@@ -169,6 +169,58 @@ class AcmeClientIT {
         assertThat(valid.status()).isEqualTo(CaStatus.VALID);
     }
 
+    /** Rehearse 100 names on staging, then promote the same set to production; prints timings per phase. */
+    @Test
+    void hundredNamesOnStagingThenProduction() throws Exception {
+        List<DomainName> names = names("hundred", 100);
+        for (var e : List.of(CaEnvironment.STAGING, CaEnvironment.PRODUCTION)) {
+            AcmeClient client = client(e == CaEnvironment.STAGING ? env.stagingDirectory()
+                    : env.productionDirectory(), e);
+            KeyPair key = Keys.generate();
+            CaAccount account = client.login(client.registerAccount(key), key);
+            long t0 = System.nanoTime();
+            OrderState order = account.newOrder(names);
+            long t1 = System.nanoTime();
+            var pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+            try {
+                List<java.util.concurrent.Future<?>> fs = new ArrayList<>();
+                for (URL authz : order.authorizations()) {
+                    fs.add(pool.submit(() -> {
+                        AuthorizationState a = account.fetchAuthorization(authz);
+                        if (a.status() == CaStatus.PENDING) {
+                            Http01Proof p = a.http01().orElseThrow();
+                            responder.publish(p.token(), p.content());
+                            account.triggerChallenge(p.url());
+                        }
+                        return null;
+                    }));
+                }
+                for (var f : fs) {
+                    f.get();
+                }
+            } finally {
+                pool.shutdown();
+            }
+            long t2 = System.nanoTime();
+            OrderDriver driver = new OrderDriver(account, responder, Duration.ofSeconds(60));
+            OrderState ready = driver.pollOrder(order.url(), OrderState::readyToFinalize);
+            assertThat(ready.status()).isEqualTo(CaStatus.READY);
+            long t3 = System.nanoTime();
+            account.finalizeOrder(order.url(), Keys.generate(), ready.identifiers());
+            OrderState valid = driver.pollOrder(order.url(), o -> o.status() == CaStatus.VALID);
+            IssuedCertificate cert = account.downloadCertificate(valid.certificate().orElseThrow());
+            long t4 = System.nanoTime();
+            assertThat(cert.names()).hasSize(100);
+            System.out.printf("%s 100-name order: new-order %d ms, fetch+trigger 100 authzs (4 threads) %d ms,"
+                    + " until ready %d ms, finalize+download %d ms, total %d ms%n", e, ms(t1 - t0), ms(t2 - t1),
+                    ms(t3 - t2), ms(t4 - t3), ms(t4 - t0));
+        }
+    }
+
+    private static long ms(long nanos) {
+        return nanos / 1_000_000;
+    }
+
     @Test
     void unknownOrderUrlIsACaExceptionNamingTheUrl() throws Exception {
         URL missing = new URL(env.stagingDirectory().resolve("/my-order/does-not-exist").toString());

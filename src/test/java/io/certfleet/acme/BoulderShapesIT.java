@@ -139,6 +139,21 @@ class BoulderShapesIT {
     }
 
     @Test
+    void asynchronousFinalizeFailureShowsUpAsTheOrdersErrorWithBlame() throws Exception {
+        OrderState ready = readyOrder(List.of("a1.certfleet.test", "a2.certfleet.test", "a3.certfleet.test"));
+        proxy.failCaaRecheckAfterFinalize(Set.of("a2.certfleet.test", "a3.certfleet.test"));
+        OrderState after = account.finalizeOrder(ready.url(), Keys.generate(), ready.identifiers());
+        OrderState failed = driver.pollOrder(after.url(), OrderState::failed);
+        assertThat(failed.status()).isEqualTo(CaStatus.INVALID);
+        assertThat(failed.certificate()).isEmpty();
+        assertThat(failed.error()).hasValueSatisfying(p -> {
+            assertThat(p.shortType()).isEqualTo("caa");
+            assertThat(ProblemAttribution.attribute(p, failed.identifiers()).names())
+                    .containsExactly("a2.certfleet.test", "a3.certfleet.test");
+        });
+    }
+
+    @Test
     void finalizeFailureNamingNobodyMeansBisect() throws Exception {
         OrderState ready = readyOrder(List.of("n1.certfleet.test", "n2.certfleet.test"));
         proxy.failFinalizeNamingNobody(Set.of("n2.certfleet.test"));

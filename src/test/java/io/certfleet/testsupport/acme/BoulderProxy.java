@@ -77,6 +77,7 @@ public final class BoulderProxy implements AutoCloseable {
     private final Map<Endpoint, AtomicInteger> counts = new ConcurrentHashMap<>();
     private final Map<Endpoint, AtomicInteger> injected = new ConcurrentHashMap<>();
     private volatile Optional<Instant[]> renewalWindow = Optional.empty();
+    private final Set<String> asyncCaaFailures = ConcurrentHashMap.newKeySet();
 
     private BoulderProxy(HttpsServer server, ExecutorService executor, URI upstream, HttpClient http) {
         this.server = server;
@@ -130,6 +131,7 @@ public final class BoulderProxy implements AutoCloseable {
     public void clearRules() {
         rules.clear();
         renewalWindow = Optional.empty();
+        asyncCaaFailures.clear();
     }
 
     // --- Boulder shapes ------------------------------------------------------------------------------------------
@@ -190,6 +192,15 @@ public final class BoulderProxy implements AutoCloseable {
         rules.add((e, req) -> hits(e, Endpoint.FINALIZE, req, names).isEmpty() ? Optional.empty()
                 : Optional.of(problemResponse(problem("caa", "Error finalizing order :: rechecking caa: "
                         + "CAA check failed for one or more identifiers", 403), 403, Map.of())));
+    }
+
+    /**
+     * Boulder with {@code CAARechecksFailOrder} + async finalize: finalize of an order containing any of
+     * {@code names} is accepted, but the order (as returned by finalize and every later fetch) turns {@code invalid}
+     * with a {@code caa} problem in {@code order.error} (one name: in the detail; several: subproblems).
+     */
+    public void failCaaRecheckAfterFinalize(Set<String> names) {
+        asyncCaaFailures.addAll(names);
     }
 
     /** New-order with any of {@code names} is refused by the failed-authorizations limit, 429 + Retry-After. */
@@ -321,6 +332,9 @@ public final class BoulderProxy implements AutoCloseable {
         String ct = resp.headers().firstValue("Content-Type").orElse("");
         if (ct.startsWith("application/json") || ct.startsWith("application/problem+json")) {
             out = rewrite(new String(out, StandardCharsets.UTF_8)).getBytes(StandardCharsets.UTF_8);
+            if ((endpoint == Endpoint.ORDER || endpoint == Endpoint.FINALIZE) && !asyncCaaFailures.isEmpty()) {
+                out = failOrderAsync(out);
+            }
             if (endpoint == Endpoint.DIRECTORY && renewalWindow.isPresent()) {
                 ObjectNode dir = (ObjectNode) Json.read(out);
                 dir.put("renewalInfo", origin() + "/renewal-info");
@@ -333,6 +347,42 @@ public final class BoulderProxy implements AutoCloseable {
         if (!noBody) {
             ex.getResponseBody().write(out);
         }
+    }
+
+    /** Turns a processing/valid order containing a configured name into an invalid one with order.error. */
+    private byte[] failOrderAsync(byte[] orderJson) {
+        JsonNode node = Json.read(orderJson);
+        if (!(node instanceof ObjectNode order) || !order.has("identifiers")) {
+            return orderJson;
+        }
+        String status = order.path("status").asText();
+        if (!status.equals("processing") && !status.equals("valid")) {
+            return orderJson;
+        }
+        Set<String> names = new TreeSet<>();
+        for (JsonNode id : order.path("identifiers")) {
+            names.add(id.path("value").asText().toLowerCase(Locale.ROOT));
+        }
+        List<String> bad = hits(Endpoint.ORDER, Endpoint.ORDER, names, asyncCaaFailures);
+        if (bad.isEmpty()) {
+            return orderJson;
+        }
+        ObjectNode p = bad.size() == 1
+                ? problem("caa", "Error finalizing order :: rechecking caa: While processing CAA for " + bad.get(0)
+                        + ": CAA record for " + bad.get(0) + " prevents issuance", 403)
+                : problem("caa", "Error finalizing order :: Rechecking CAA for \"" + bad.get(0) + "\" and "
+                        + (bad.size() - 1) + " more identifiers failed. Refer to sub-problems for more information", 403);
+        if (bad.size() > 1) {
+            ArrayNode subs = p.putArray("subproblems");
+            for (String n : bad) {
+                subs.add(subproblem("caa", "Error finalizing order :: While processing CAA for " + n
+                        + ": CAA record for " + n + " prevents issuance", 403, n));
+            }
+        }
+        order.put("status", "invalid");
+        order.remove("certificate");
+        order.set("error", p);
+        return Json.write(order).getBytes(StandardCharsets.UTF_8);
     }
 
     private void send(HttpExchange ex, Canned c) throws IOException, InterruptedException {

@@ -19,6 +19,7 @@ public final class ChallengeResponder implements AutoCloseable {
     private static final String PREFIX = "/.well-known/acme-challenge/";
 
     private final HttpServer server;
+    private java.util.concurrent.ExecutorService executor;
     private final Map<String, String> tokens = new ConcurrentHashMap<>();
     private final AtomicInteger requests = new AtomicInteger();
 
@@ -45,11 +46,12 @@ public final class ChallengeResponder implements AutoCloseable {
                 out.write(body);
             }
         });
-        server.setExecutor(Executors.newFixedThreadPool(8, runnable -> {
+        r.executor = Executors.newFixedThreadPool(8, runnable -> {
             Thread t = new Thread(runnable, "http01-responder");
             t.setDaemon(true);
             return t;
-        }));
+        });
+        server.setExecutor(r.executor);
         server.start();
         return r;
     }
@@ -73,5 +75,6 @@ public final class ChallengeResponder implements AutoCloseable {
     @Override
     public void close() {
         server.stop(0);
+        executor.shutdownNow();
     }
 }
