@@ -1,0 +1,49 @@
+package io.certfleet.acme;
+
+import io.certfleet.model.CaEnvironment;
+import java.net.URI;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * How to reach one CA environment.
+ *
+ * @param environment staging or production; the subject of every failure
+ * @param directory the directory URL ({@code https://…/directory}) or an acme4j {@code acme://} URI
+ * @param extraTrustedCaPem PEM certificates trusted in addition to the JDK's roots (test or private CAs)
+ * @param timeout HTTP connect and request timeout
+ * @param sessions how many acme4j sessions to spread parallel calls over (a session makes one call at a time)
+ */
+public record AcmeSettings(CaEnvironment environment, URI directory, Optional<String> extraTrustedCaPem,
+        Duration timeout, int sessions) {
+
+    public AcmeSettings {
+        Objects.requireNonNull(environment, "environment");
+        Objects.requireNonNull(directory, "directory");
+        Objects.requireNonNull(extraTrustedCaPem, "extraTrustedCaPem");
+        Objects.requireNonNull(timeout, "timeout");
+        if (timeout.isNegative() || timeout.isZero()) {
+            throw new IllegalArgumentException("timeout must be positive: " + timeout);
+        }
+        if (sessions < 1 || sessions > 64) {
+            throw new IllegalArgumentException("sessions must be 1..64: " + sessions);
+        }
+    }
+
+    public static AcmeSettings of(CaEnvironment environment, URI directory) {
+        return new AcmeSettings(environment, directory, Optional.empty(), Duration.ofSeconds(30), 4);
+    }
+
+    public AcmeSettings withTrustedCa(String pem) {
+        return new AcmeSettings(environment, directory, Optional.of(pem), timeout, sessions);
+    }
+
+    public AcmeSettings withTimeout(Duration t) {
+        return new AcmeSettings(environment, directory, extraTrustedCaPem, t, sessions);
+    }
+
+    public AcmeSettings withSessions(int n) {
+        return new AcmeSettings(environment, directory, extraTrustedCaPem, timeout, n);
+    }
+}

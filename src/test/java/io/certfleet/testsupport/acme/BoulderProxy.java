@@ -1,0 +1,509 @@
+package io.certfleet.testsupport.acme;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.Extensions;
+import org.bouncycastle.asn1.x509.GeneralName;
+import org.bouncycastle.asn1.x509.GeneralNames;
+import org.bouncycastle.pkcs.PKCS10CertificationRequest;
+
+/**
+ * An HTTPS reverse proxy in front of a Pebble that answers some requests the way Boulder (Let's Encrypt) would,
+ * so the client's error handling meets the real shapes (see le-behaviour.md §1.7, §5, §6) on a real wire.
+ *
+ * <p>Requests are JWS-signed and pass through untouched; the {@code Host} header is forwarded so Pebble's own
+ * URLs and JWS {@code url} checks already point at the proxy (any upstream origin left in bodies or
+ * Location/Link headers is rewritten as a safety net). Needs {@code -Djdk.httpclient.allowRestrictedHeaders=host}
+ * (failsafe sets it). A replaced response carries a fresh {@code Replay-Nonce} fetched from the upstream.
+ * Requests are counted per {@link Endpoint} so tests can assert how many orders were spent.
+ */
+public final class BoulderProxy implements AutoCloseable {
+
+    /** The kinds of ACME requests, from Pebble's paths. */
+    public enum Endpoint {
+        DIRECTORY, NONCE, NEW_ACCOUNT, NEW_ORDER, ORDER, FINALIZE, AUTHORIZATION, CHALLENGE, CERTIFICATE,
+        RENEWAL_INFO, OTHER
+    }
+
+    private static final String ERR = "urn:ietf:params:acme:error:";
+    private static final String POLICY = "The ACME server refuses to issue a certificate for this domain name, "
+            + "because it is forbidden by policy";
+
+    /** One canned response. */
+    private record Canned(int status, String contentType, byte[] body, Map<String, String> headers,
+            boolean withNonce) {
+    }
+
+    /** One injection rule: which endpoint, and a function of the request's names to a response or nothing. */
+    private interface Rule {
+        Optional<Canned> apply(Endpoint endpoint, Set<String> names);
+    }
+
+    private final HttpsServer server;
+    private final ExecutorService executor;
+    private final URI upstream;
+    private final HttpClient http;
+    private final List<Rule> rules = new CopyOnWriteArrayList<>();
+    private final Map<Endpoint, AtomicInteger> counts = new ConcurrentHashMap<>();
+    private final Map<Endpoint, AtomicInteger> injected = new ConcurrentHashMap<>();
+    private volatile Optional<Instant[]> renewalWindow = Optional.empty();
+    private final Set<String> asyncCaaFailures = ConcurrentHashMap.newKeySet();
+
+    private BoulderProxy(HttpsServer server, ExecutorService executor, URI upstream, HttpClient http) {
+        this.server = server;
+        this.executor = executor;
+        this.upstream = upstream;
+        this.http = http;
+    }
+
+    /** Starts a proxy on a free loopback port in front of {@code pebble}, serving the test certificate. */
+    public static BoulderProxy start(PebbleEnvironment.Pebble pebble, TestPki pki) throws IOException {
+        HttpsServer server = HttpsServer.create(new InetSocketAddress(TestPki.loopback(), 0), 64);
+        server.setHttpsConfigurator(new HttpsConfigurator(pki.serverContext()));
+        ExecutorService ex = Executors.newFixedThreadPool(16, r -> {
+            Thread t = new Thread(r, "boulder-proxy");
+            t.setDaemon(true);
+            return t;
+        });
+        server.setExecutor(ex);
+        HttpClient http = HttpClient.newBuilder().sslContext(pki.clientContext()).version(HttpClient.Version.HTTP_1_1)
+                .followRedirects(HttpClient.Redirect.NEVER).connectTimeout(Duration.ofSeconds(5)).build();
+        BoulderProxy proxy = new BoulderProxy(server, ex, URI.create("https://127.0.0.1:" + pebble.port()), http);
+        proxy.checkHostHeaderAllowed();
+        server.createContext("/", proxy::handle);
+        server.start();
+        return proxy;
+    }
+
+    public URI directory() {
+        return URI.create(origin() + "/dir");
+    }
+
+    public String origin() {
+        return "https://127.0.0.1:" + server.getAddress().getPort();
+    }
+
+    /** Requests received per endpoint (forwarded or answered by a rule). */
+    public int count(Endpoint e) {
+        return counts.getOrDefault(e, new AtomicInteger()).get();
+    }
+
+    /** Requests answered by a rule per endpoint. */
+    public int injectedCount(Endpoint e) {
+        return injected.getOrDefault(e, new AtomicInteger()).get();
+    }
+
+    public void resetCounts() {
+        counts.clear();
+        injected.clear();
+    }
+
+    public void clearRules() {
+        rules.clear();
+        renewalWindow = Optional.empty();
+        asyncCaaFailures.clear();
+    }
+
+    // --- Boulder shapes ------------------------------------------------------------------------------------------
+
+    /**
+     * New-order refuses orders containing any of {@code names}: one such name gives a bare {@code rejectedIdentifier}
+     * ({@code Cannot issue for "<name>": …}, no subproblems); several give subproblems with identifiers.
+     */
+    public void rejectIdentifiersAtNewOrder(Set<String> names) {
+        rules.add((e, req) -> {
+            List<String> bad = hits(e, Endpoint.NEW_ORDER, req, names);
+            if (bad.isEmpty()) {
+                return Optional.empty();
+            }
+            ObjectNode p = problem("rejectedIdentifier", "Cannot issue for \"" + bad.get(0) + "\": " + POLICY
+                    + (bad.size() > 1 ? " (and " + (bad.size() - 1)
+                    + " more problems. Refer to sub-problems for more information.)" : ""), 400);
+            if (bad.size() > 1) {
+                ArrayNode subs = p.putArray("subproblems");
+                for (String n : bad) {
+                    subs.add(subproblem("rejectedIdentifier", POLICY, 400, n));
+                }
+            }
+            return Optional.of(problemResponse(p, 400, Map.of()));
+        });
+    }
+
+    /**
+     * Finalize of an order containing any of {@code names} fails synchronously (403) as Boulder's CAA recheck does:
+     * one name → a bare {@code caa} problem naming it in the detail; several → subproblems with identifiers.
+     */
+    public void failCaaRecheckAtFinalize(Set<String> names) {
+        rules.add((e, req) -> {
+            List<String> bad = hits(e, Endpoint.FINALIZE, req, names);
+            if (bad.isEmpty()) {
+                return Optional.empty();
+            }
+            String prefix = "Error finalizing order :: ";
+            ObjectNode p;
+            if (bad.size() == 1) {
+                p = problem("caa", prefix + "rechecking caa: While processing CAA for " + bad.get(0)
+                        + ": CAA record for " + bad.get(0) + " prevents issuance", 403);
+            } else {
+                p = problem("caa", prefix + "Rechecking CAA for \"" + bad.get(0) + "\" and " + (bad.size() - 1)
+                        + " more identifiers failed. Refer to sub-problems for more information", 403);
+                ArrayNode subs = p.putArray("subproblems");
+                for (String n : bad) {
+                    subs.add(subproblem("caa", prefix + "While processing CAA for " + n + ": CAA record for " + n
+                            + " prevents issuance", 403, n));
+                }
+            }
+            return Optional.of(problemResponse(p, 403, Map.of()));
+        });
+    }
+
+    /** Finalize of an order containing any of {@code names} fails with a problem that names nobody (bisect). */
+    public void failFinalizeNamingNobody(Set<String> names) {
+        rules.add((e, req) -> hits(e, Endpoint.FINALIZE, req, names).isEmpty() ? Optional.empty()
+                : Optional.of(problemResponse(problem("caa", "Error finalizing order :: rechecking caa: "
+                        + "CAA check failed for one or more identifiers", 403), 403, Map.of())));
+    }
+
+    /**
+     * Boulder with {@code CAARechecksFailOrder} + async finalize: finalize of an order containing any of
+     * {@code names} is accepted, but the order (as returned by finalize and every later fetch) turns {@code invalid}
+     * with a {@code caa} problem in {@code order.error} (one name: in the detail; several: subproblems).
+     */
+    public void failCaaRecheckAfterFinalize(Set<String> names) {
+        asyncCaaFailures.addAll(names);
+    }
+
+    /** New-order with any of {@code names} is refused by the failed-authorizations limit, 429 + Retry-After. */
+    public void rateLimitAtNewOrder(Set<String> names, Duration retryAfter) {
+        rules.add((e, req) -> {
+            List<String> bad = hits(e, Endpoint.NEW_ORDER, req, names);
+            if (bad.isEmpty()) {
+                return Optional.empty();
+            }
+            String when = Instant.now().plus(retryAfter).toString();
+            ObjectNode p = problem("rateLimited", "too many failed authorizations (5) for \"" + bad.get(0)
+                    + "\" in the last 1h0m0s, retry after " + when
+                    + ": see https://letsencrypt.org/docs/rate-limits/#authorization-failures-per-hostname-per-account",
+                    429);
+            return Optional.of(problemResponse(p, 429, Map.of("Retry-After", Long.toString(retryAfter.toSeconds()),
+                    "Link", "<https://letsencrypt.org/docs/rate-limits>;rel=\"help\"")));
+        });
+    }
+
+    /** New-order with any of {@code names} is refused as paused: 429 without Retry-After, naming an unpause URL. */
+    public void pauseAtNewOrder(Set<String> names) {
+        rules.add((e, req) -> {
+            List<String> bad = hits(e, Endpoint.NEW_ORDER, req, names);
+            if (bad.isEmpty()) {
+                return Optional.empty();
+            }
+            ObjectNode p = problem("rateLimited", "Your account is temporarily prevented from requesting "
+                    + "certificates for " + String.join(", ", bad) + " and possibly others. Please visit: "
+                    + "https://portal.letsencrypt.test/sfe/v1/unpause?jwt=eyJhbGciOiJIUzI1NiJ9.e30.c2ln", 429);
+            return Optional.of(problemResponse(p, 429, Map.of()));
+        });
+    }
+
+    /** The next {@code times} requests to {@code endpoint} get the load balancer's non-JSON 503 with Retry-After. */
+    public void unavailable(Endpoint endpoint, int times, Duration retryAfter) {
+        AtomicInteger left = new AtomicInteger(times);
+        rules.add((e, req) -> e == endpoint && left.getAndDecrement() > 0
+                ? Optional.of(new Canned(503, "text/html", "<html><body><h1>503 Service Unavailable</h1></body></html>"
+                        .getBytes(StandardCharsets.US_ASCII), Map.of("Retry-After",
+                        Long.toString(retryAfter.toSeconds())), false))
+                : Optional.empty());
+    }
+
+    /** The next {@code times} requests to {@code endpoint} get {@code serverInternal} (500, Retry-After: 60). */
+    public void serverInternal(Endpoint endpoint, int times) {
+        AtomicInteger left = new AtomicInteger(times);
+        rules.add((e, req) -> e == endpoint && left.getAndDecrement() > 0
+                ? Optional.of(problemResponse(problem("serverInternal", "Error creating new order", 500), 500,
+                        Map.of("Retry-After", "60")))
+                : Optional.empty());
+    }
+
+    /** Advertises {@code renewalInfo} in the directory and answers every ARI query with this window. */
+    public void serveRenewalInfo(Instant windowStart, Instant windowEnd) {
+        renewalWindow = Optional.of(new Instant[] {windowStart, windowEnd});
+    }
+
+    // --- plumbing ------------------------------------------------------------------------------------------------
+
+    private static List<String> hits(Endpoint e, Endpoint wanted, Set<String> requestNames, Set<String> configured) {
+        if (e != wanted) {
+            return List.of();
+        }
+        List<String> out = new ArrayList<>();
+        for (String n : new TreeSet<>(requestNames)) {
+            if (configured.contains(n)) {
+                out.add(n);
+            }
+        }
+        return out;
+    }
+
+    private void handle(HttpExchange ex) throws IOException {
+        try (ex) {
+            String path = ex.getRequestURI().getRawPath();
+            Endpoint endpoint = classify(path);
+            counts.computeIfAbsent(endpoint, k -> new AtomicInteger()).incrementAndGet();
+            byte[] body = ex.getRequestBody().readAllBytes();
+            if (endpoint == Endpoint.RENEWAL_INFO && renewalWindow.isPresent()) {
+                send(ex, renewalInfo(renewalWindow.get()));
+                return;
+            }
+            Set<String> names = namesOf(endpoint, body);
+            for (Rule r : rules) {
+                Optional<Canned> c = r.apply(endpoint, names);
+                if (c.isPresent()) {
+                    injected.computeIfAbsent(endpoint, k -> new AtomicInteger()).incrementAndGet();
+                    send(ex, c.get());
+                    return;
+                }
+            }
+            forward(ex, endpoint, body);
+        } catch (RuntimeException | InterruptedException e) {
+            byte[] msg = ("proxy failure: " + e).getBytes(StandardCharsets.UTF_8);
+            ex.sendResponseHeaders(502, msg.length);
+            ex.getResponseBody().write(msg);
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private void forward(HttpExchange ex, Endpoint endpoint, byte[] body) throws IOException, InterruptedException {
+        URI target = upstream.resolve(ex.getRequestURI().getRawPath()
+                + (ex.getRequestURI().getRawQuery() == null ? "" : "?" + ex.getRequestURI().getRawQuery()));
+        HttpRequest.Builder rb = HttpRequest.newBuilder(target).timeout(Duration.ofSeconds(30))
+                .method(ex.getRequestMethod(), body.length == 0 ? HttpRequest.BodyPublishers.noBody()
+                        : HttpRequest.BodyPublishers.ofByteArray(body))
+                .header("Host", hostHeader());
+        for (String h : List.of("Content-Type", "Accept", "User-Agent", "Accept-Language")) {
+            String v = ex.getRequestHeaders().getFirst(h);
+            if (v != null) {
+                rb.header(h, v);
+            }
+        }
+        HttpResponse<byte[]> resp = http.send(rb.build(), HttpResponse.BodyHandlers.ofByteArray());
+        Map<String, String> headers = new LinkedHashMap<>();
+        resp.headers().map().forEach((k, vs) -> {
+            String lk = k.toLowerCase(Locale.ROOT);
+            if (!Set.of("content-length", "transfer-encoding", "connection", "date", ":status").contains(lk)) {
+                headers.put(k, rewrite(String.join(", ", vs)));
+            }
+        });
+        for (String link : resp.headers().allValues("Link")) {
+            ex.getResponseHeaders().add("Link", rewrite(link));
+        }
+        headers.keySet().removeIf(k -> k.equalsIgnoreCase("Link"));
+        byte[] out = resp.body();
+        String ct = resp.headers().firstValue("Content-Type").orElse("");
+        if (ct.startsWith("application/json") || ct.startsWith("application/problem+json")) {
+            out = rewrite(new String(out, StandardCharsets.UTF_8)).getBytes(StandardCharsets.UTF_8);
+            if ((endpoint == Endpoint.ORDER || endpoint == Endpoint.FINALIZE) && !asyncCaaFailures.isEmpty()) {
+                out = failOrderAsync(out);
+            }
+            if (endpoint == Endpoint.DIRECTORY && renewalWindow.isPresent()) {
+                ObjectNode dir = (ObjectNode) Json.read(out);
+                dir.put("renewalInfo", origin() + "/renewal-info");
+                out = Json.write(dir).getBytes(StandardCharsets.UTF_8);
+            }
+        }
+        headers.forEach((k, v) -> ex.getResponseHeaders().set(k, v));
+        boolean noBody = ex.getRequestMethod().equals("HEAD") || resp.statusCode() == 204 || out.length == 0;
+        ex.sendResponseHeaders(resp.statusCode(), noBody ? -1 : out.length);
+        if (!noBody) {
+            ex.getResponseBody().write(out);
+        }
+    }
+
+    /** Turns a processing/valid order containing a configured name into an invalid one with order.error. */
+    private byte[] failOrderAsync(byte[] orderJson) {
+        JsonNode node = Json.read(orderJson);
+        if (!(node instanceof ObjectNode order) || !order.has("identifiers")) {
+            return orderJson;
+        }
+        String status = order.path("status").asText();
+        if (!status.equals("processing") && !status.equals("valid")) {
+            return orderJson;
+        }
+        Set<String> names = new TreeSet<>();
+        for (JsonNode id : order.path("identifiers")) {
+            names.add(id.path("value").asText().toLowerCase(Locale.ROOT));
+        }
+        List<String> bad = hits(Endpoint.ORDER, Endpoint.ORDER, names, asyncCaaFailures);
+        if (bad.isEmpty()) {
+            return orderJson;
+        }
+        ObjectNode p = bad.size() == 1
+                ? problem("caa", "Error finalizing order :: rechecking caa: While processing CAA for " + bad.get(0)
+                        + ": CAA record for " + bad.get(0) + " prevents issuance", 403)
+                : problem("caa", "Error finalizing order :: Rechecking CAA for \"" + bad.get(0) + "\" and "
+                        + (bad.size() - 1) + " more identifiers failed. Refer to sub-problems for more information", 403);
+        if (bad.size() > 1) {
+            ArrayNode subs = p.putArray("subproblems");
+            for (String n : bad) {
+                subs.add(subproblem("caa", "Error finalizing order :: While processing CAA for " + n
+                        + ": CAA record for " + n + " prevents issuance", 403, n));
+            }
+        }
+        order.put("status", "invalid");
+        order.remove("certificate");
+        order.set("error", p);
+        return Json.write(order).getBytes(StandardCharsets.UTF_8);
+    }
+
+    private void send(HttpExchange ex, Canned c) throws IOException, InterruptedException {
+        ex.getResponseHeaders().set("Content-Type", c.contentType());
+        c.headers().forEach((k, v) -> ex.getResponseHeaders().set(k, v));
+        if (c.withNonce()) {
+            freshNonce().ifPresent(n -> ex.getResponseHeaders().set("Replay-Nonce", n));
+        }
+        ex.getResponseHeaders().set("Cache-Control", "no-store");
+        ex.sendResponseHeaders(c.status(), c.body().length);
+        try (OutputStream os = ex.getResponseBody()) {
+            os.write(c.body());
+        }
+    }
+
+    private Optional<String> freshNonce() throws IOException, InterruptedException {
+        HttpRequest req = HttpRequest.newBuilder(upstream.resolve("/nonce-plz"))
+                .method("HEAD", HttpRequest.BodyPublishers.noBody()).header("Host", hostHeader()).build();
+        return http.send(req, HttpResponse.BodyHandlers.discarding()).headers().firstValue("Replay-Nonce");
+    }
+
+    private Canned renewalInfo(Instant[] window) {
+        ObjectNode n = Json.MAPPER.createObjectNode();
+        n.putObject("suggestedWindow").put("start", window[0].toString()).put("end", window[1].toString());
+        return new Canned(200, "application/json", Json.write(n).getBytes(StandardCharsets.UTF_8),
+                Map.of("Retry-After", "21600"), false);
+    }
+
+    private static Canned problemResponse(ObjectNode p, int status, Map<String, String> headers) {
+        return new Canned(status, "application/problem+json", Json.write(p).getBytes(StandardCharsets.UTF_8),
+                headers, true);
+    }
+
+    private static ObjectNode problem(String type, String detail, int status) {
+        ObjectNode p = Json.MAPPER.createObjectNode();
+        p.put("type", ERR + type).put("detail", detail).put("status", status);
+        return p;
+    }
+
+    private static ObjectNode subproblem(String type, String detail, int status, String name) {
+        ObjectNode p = problem(type, detail, status);
+        p.putObject("identifier").put("type", "dns").put("value", name);
+        return p;
+    }
+
+    /** The names a request is about: new-order identifiers, or the CSR's DNS names at finalize. */
+    static Set<String> namesOf(Endpoint e, byte[] body) {
+        Set<String> out = new TreeSet<>();
+        if ((e != Endpoint.NEW_ORDER && e != Endpoint.FINALIZE) || body.length == 0) {
+            return out;
+        }
+        JsonNode jws = Json.read(body);
+        String payload = jws.path("payload").asText("");
+        if (payload.isEmpty()) {
+            return out;
+        }
+        JsonNode p = Json.read(Base64.getUrlDecoder().decode(payload));
+        if (e == Endpoint.NEW_ORDER) {
+            for (JsonNode id : p.path("identifiers")) {
+                out.add(id.path("value").asText().toLowerCase(Locale.ROOT));
+            }
+            return out;
+        }
+        try {
+            PKCS10CertificationRequest csr = new PKCS10CertificationRequest(
+                    Base64.getUrlDecoder().decode(p.path("csr").asText()));
+            for (var attr : csr.getAttributes(PKCSObjectIdentifiers.pkcs_9_at_extensionRequest)) {
+                Extensions exts = Extensions.getInstance(attr.getAttrValues().getObjectAt(0));
+                GeneralNames sans = GeneralNames.fromExtensions(exts, Extension.subjectAlternativeName);
+                if (sans != null) {
+                    for (GeneralName gn : sans.getNames()) {
+                        if (gn.getTagNo() == GeneralName.dNSName) {
+                            out.add(gn.getName().toString().toLowerCase(Locale.ROOT));
+                        }
+                    }
+                }
+            }
+        } catch (IOException bad) {
+            // not a CSR: names nobody
+        }
+        return out;
+    }
+
+    static Endpoint classify(String path) {
+        if (path.equals("/dir")) {
+            return Endpoint.DIRECTORY;
+        }
+        for (var en : PREFIXES.entrySet()) {
+            if (path.startsWith(en.getKey())) {
+                return en.getValue();
+            }
+        }
+        return Endpoint.OTHER;
+    }
+
+    /** Pebble 2.4.0's path prefixes. */
+    private static final Map<String, Endpoint> PREFIXES = Map.of(
+            "/nonce-plz", Endpoint.NONCE, "/sign-me-up", Endpoint.NEW_ACCOUNT, "/order-plz", Endpoint.NEW_ORDER,
+            "/my-order/", Endpoint.ORDER, "/finalize-order/", Endpoint.FINALIZE, "/authZ/", Endpoint.AUTHORIZATION,
+            "/chalZ/", Endpoint.CHALLENGE, "/certZ/", Endpoint.CERTIFICATE, "/renewal-info", Endpoint.RENEWAL_INFO);
+
+    private String hostHeader() {
+        return "127.0.0.1:" + server.getAddress().getPort();
+    }
+
+    private String rewrite(String s) {
+        return s.replace(upstream.toString(), origin());
+    }
+
+    private void checkHostHeaderAllowed() {
+        try {
+            HttpRequest.newBuilder(upstream).header("Host", "x");
+        } catch (IllegalArgumentException e) {
+            throw new IllegalStateException("BoulderProxy must forward the Host header (Pebble checks the JWS url "
+                    + "against it): run the JVM with -Djdk.httpclient.allowRestrictedHeaders=host", e);
+        }
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+        executor.shutdownNow();
+    }
+}
