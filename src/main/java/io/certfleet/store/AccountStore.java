@@ -1,6 +1,6 @@
 package io.certfleet.store;
 
-import io.certfleet.model.Environment;
+import io.certfleet.model.CaEnvironment;
 import io.certfleet.model.StoredAccount;
 
 import java.nio.ByteBuffer;
@@ -20,12 +20,12 @@ public final class AccountStore {
         this.box = box;
     }
 
-    static String context(Environment env, String directoryUrl) {
+    static String context(CaEnvironment env, String directoryUrl) {
         return "acme_account:" + env.wire() + ":" + directoryUrl;
     }
 
     /** Stores a new account; its key is encrypted before it reaches the database. */
-    public StoredAccount save(Environment env, String directoryUrl, String accountUrl, char[] keyPem) {
+    public StoredAccount save(CaEnvironment env, String directoryUrl, String accountUrl, char[] keyPem) {
         byte[] plain = toBytes(keyPem);
         try {
             byte[] ct = box.encrypt(plain, context(env, directoryUrl));
@@ -45,7 +45,7 @@ public final class AccountStore {
     }
 
     /** The account of {@code env} at {@code directoryUrl}, decrypted, if one was created before. */
-    public Optional<StoredAccount> find(Environment env, String directoryUrl) {
+    public Optional<StoredAccount> find(CaEnvironment env, String directoryUrl) {
         return store.inTransaction(s -> s.createSelectionQuery(
                         "from AcmeAccountEntity a where a.environment = :env and a.directoryUrl = :dir", AcmeAccountEntity.class)
                 .setParameter("env", env.wire()).setParameter("dir", directoryUrl)
@@ -61,7 +61,7 @@ public final class AccountStore {
     }
 
     /** The account URL stored for {@code env} (any directory), without decrypting anything. */
-    public Optional<String> accountUrl(Environment env) {
+    public Optional<String> accountUrl(CaEnvironment env) {
         return store.inTransaction(s -> s.createSelectionQuery(
                         "select a.accountUrl from AcmeAccountEntity a where a.environment = :env order by a.id desc", String.class)
                 .setParameter("env", env.wire()).setMaxResults(1).uniqueResultOptional());

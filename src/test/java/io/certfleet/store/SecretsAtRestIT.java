@@ -1,7 +1,7 @@
 package io.certfleet.store;
 
 import io.certfleet.config.ConfigException;
-import io.certfleet.model.Environment;
+import io.certfleet.model.CaEnvironment;
 import io.certfleet.testsupport.TestDatabase;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -42,14 +42,14 @@ class SecretsAtRestIT {
         var accounts = new AccountStore(db.store, box);
         char[] pem = realPrivateKeyPem();
         String base64Body = new String(pem).lines().skip(1).findFirst().orElseThrow();
-        accounts.save(Environment.STAGING, "https://staging.test/dir", "https://staging.test/acct/1", pem);
+        accounts.save(CaEnvironment.STAGING, "https://staging.test/dir", "https://staging.test/acct/1", pem);
 
-        assertThat(accounts.find(Environment.STAGING, "https://staging.test/dir")).hasValueSatisfying(a -> {
+        assertThat(accounts.find(CaEnvironment.STAGING, "https://staging.test/dir")).hasValueSatisfying(a -> {
             assertThat(a.keyPem()).isEqualTo(pem);
             assertThat(a.accountUrl()).isEqualTo("https://staging.test/acct/1");
             assertThat(a.toString()).doesNotContain("PRIVATE");
         });
-        assertThat(accounts.find(Environment.PRODUCTION, "https://staging.test/dir")).isEmpty();
+        assertThat(accounts.find(CaEnvironment.PRODUCTION, "https://staging.test/dir")).isEmpty();
 
         String dump = pgDump();
         assertThat(dump).contains("https://staging.test/acct/1"); // the dump really holds the account row
