@@ -118,7 +118,8 @@ public final class CaaChecker implements AutoCloseable {
         long start = System.nanoTime();
         RunCache cache = new RunCache(client);
         NameserverSweep sweep = new NameserverSweep(client, cache, settings.nameserverPort());
-        Optional<String> canaryFailure = canary(cache);
+        boolean anyValid = inputs.stream().anyMatch(CaaChecker::valid);
+        Optional<String> canaryFailure = anyValid ? canary(cache) : Optional.empty();
         canaryFailure.ifPresent(f -> LOG.warn("caa: resolver canary failed, run is degraded: {}", f));
 
         PrecheckResult[] results = new PrecheckResult[inputs.size()];
@@ -241,6 +242,15 @@ public final class CaaChecker implements AutoCloseable {
         CaaPolicy.Evaluation e = policy.evaluate(a.caa(), dn.wildcard());
         return new Decision(e.reason(), Optional.of(a.name()), Details.evaluated(dn, a.name(), e, ids),
                 a.evidence());
+    }
+
+    private static boolean valid(String input) {
+        try {
+            DomainName.parse(input);
+            return true;
+        } catch (InvalidDomainNameException e) {
+            return false;
+        }
     }
 
     private Optional<String> canary(RunCache cache) {
