@@ -252,23 +252,24 @@ public final class Http01Responder implements AutoCloseable {
         }
     }
 
-    /** Stops listening, lets running requests finish for up to a second, and stops the threads. */
+    /** Lets running requests finish for up to a second, then stops listening and stops the threads. */
     @Override
     public void close() {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
-        // HttpServer.stop(n) waits the full n seconds on JDK 17 even when idle, so only wait when there is work.
-        server.stop(inFlight.get() > 0 ? 1 : 0);
-        executor.shutdown();
-        try {
-            if (!executor.awaitTermination(250, TimeUnit.MILLISECONDS)) {
-                executor.shutdownNow();
+        // HttpServer.stop(n) waits the full n seconds on JDK 17 even when idle, so wait for running requests here.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+        while (inFlight.get() > 0 && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
             }
-        } catch (InterruptedException e) {
-            executor.shutdownNow();
-            Thread.currentThread().interrupt();
         }
+        server.stop(0);
+        executor.shutdownNow();
         log.info("HTTP-01 responder: stopped listening on {}", server.getAddress());
     }
 }
