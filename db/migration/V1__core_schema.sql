@@ -95,11 +95,20 @@ CREATE TABLE batch (
     lease_until     timestamptz,
     error_type      text,
     error_detail    text,
+    -- production: the certificate key, AES-GCM encrypted, stored before finalize so a crash loses nothing
+    cert_key_ciphertext bytea,
+    cert_key_algorithm  text,
+    -- bisection (see docs/architecture.md): on a probe, the suspect domain ids it tests; on a split batch, the
+    -- search state: verified-clean, suspects (holding at least one culprit) and untested domain ids
+    probe_ids       bigint[],
+    bisect_verified bigint[],
+    bisect_suspects bigint[],
+    bisect_unknown  bigint[],
     created_at      timestamptz NOT NULL DEFAULT now(),
     updated_at      timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT batch_env_ck CHECK (environment IN ('staging', 'production')),
     CONSTRAINT batch_state_ck CHECK (state IN
-        ('planned', 'ordered', 'authorizing', 'finalizing', 'cleared', 'issued', 'failed', 'split', 'waiting',
+        ('planned', 'ordered', 'authorizing', 'finalizing', 'cleared', 'issued', 'failed', 'split', 'superseded',
          'abandoned')),
     CONSTRAINT batch_order_url_uq UNIQUE (order_url)
 );
@@ -108,9 +117,10 @@ CREATE INDEX batch_parent_idx ON batch (parent_id);
 
 COMMENT ON COLUMN batch.state IS
     'planned: no order yet; ordered: order created at order_url; authorizing: challenges triggered; finalizing: CSR sent; '
-    'cleared: staging rehearsal succeeded (terminal for staging); issued: production certificate stored; '
-    'failed: names blamed and removed; split: bisected into children; waiting: the CA''s fault, retry at not_before; '
-    'abandoned: given up (attempt limit)';
+    'cleared: staging rehearsal succeeded and was promoted; issued: production certificate stored; '
+    'failed: names blamed and removed; split: bisected (children are its probes); superseded: a bisection probe '
+    'that cleared but whose names went on in a larger set; abandoned: given up (attempt limit). '
+    'A batch waiting for the CA keeps its state and sets not_before';
 
 -- The names of a batch. A name is in at most one open batch (active = true), enforced below.
 CREATE TABLE batch_member (
@@ -118,6 +128,7 @@ CREATE TABLE batch_member (
     domain_id      bigint      NOT NULL REFERENCES domain (id),
     active         boolean     NOT NULL DEFAULT true,
     authz_url      text,
+    triggered      boolean     NOT NULL DEFAULT false,
     outcome        text,
     outcome_detail text,
     PRIMARY KEY (batch_id, domain_id)

@@ -250,23 +250,7 @@ public final class PrecheckCommand implements Callable<Integer> {
             o.put("detail", r.detail());
             o.put("elapsed_ms", r.elapsedMs());
             o.put("unchecked", r.unchecked());
-            ObjectNode ev = o.putObject("evidence");
-            r.evidence().rcode().ifPresentOrElse(v -> ev.put("rcode", v), () -> ev.putNull("rcode"));
-            r.evidence().ede().ifPresentOrElse(v -> ev.put("ede", v), () -> ev.putNull("ede"));
-            r.evidence().resolver().ifPresentOrElse(v -> ev.put("resolver", v), () -> ev.putNull("resolver"));
-            ArrayNode recs = ev.putArray("records");
-            r.evidence().records().forEach(recs::add);
-            ArrayNode nss = ev.putArray("nameservers");
-            for (NameserverAnswer a : r.evidence().nameservers()) {
-                ObjectNode n = nss.addObject();
-                n.put("level", a.level());
-                n.put("zone", a.zone());
-                n.put("nameserver", a.nameserver());
-                n.put("address", a.address());
-                n.put("outcome", a.outcome());
-                ArrayNode nr = n.putArray("records");
-                a.records().forEach(nr::add);
-            }
+            o.set("evidence", io.certfleet.pipeline.EvidenceJson.node(r.evidence()));
             out.println(o.toString());
         }
     }

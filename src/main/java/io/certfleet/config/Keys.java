@@ -33,10 +33,21 @@ final class Keys {
             k("acme.trusted-ca-file", "", "extra PEM CA to trust for the ACME servers (private or test CAs)"),
             k("acme.key-type", "ec-p256", "certificate key type: ec-p256, rsa-2048 or rsa-3072"),
             k("acme.timeout", "PT30S", "HTTP timeout for one ACME request"),
+            k("acme.sessions", "4", "parallel ACME connections per environment (one request at a time each)"),
 
             k("batch.max-names", "100", "most names in one order (Let's Encrypt classic allows 100)"),
             k("batch.grouping", "customer", "customer: keep a customer's names together when they fit; "
                     + "per-customer: one certificate per customer"),
+
+            k("pipeline.parallel-batches", "4", "batches stepped at once (bounded by the staging per-IP request limit)"),
+            k("pipeline.fresh-for", "PT7H", "a production authorization validated less than this ago skips pre-check "
+                    + "and rehearsal (Let's Encrypt rechecks CAA after 7 h)"),
+            k("pipeline.poll-interval", "PT2S", "wait between polls when the CA sends no Retry-After"),
+            k("pipeline.max-attempts", "8", "CA-side failures of one batch before its names go back to the queue"),
+            k("pipeline.max-production-reorders", "3", "production re-orders after names were blamed, per run"),
+            k("pipeline.quarantine-backoff", "PT1H", "first re-check of a quarantined name; doubles per failure, "
+                    + "at most 7 days"),
+            k("pipeline.run-timeout", "PT2H", "how long 'run --once' drives batches before leaving the rest for later"),
 
             k("precheck.resolvers", "", "comma-separated HOST[:PORT] resolvers for CAA; empty uses the system's"),
             k("precheck.timeout", "PT1S", "per-try DNS timeout (Let's Encrypt uses a short one)"),

@@ -17,6 +17,7 @@ public record Settings(
         Acme acme,
         Batch batch,
         Precheck precheck,
+        Pipeline pipeline,
         Http01 http01,
         Schedule schedule) {
 
@@ -35,7 +36,12 @@ public record Settings(
     public enum KeyType { EC_P256, RSA_2048, RSA_3072 }
 
     public record Acme(String stagingDirectory, String productionDirectory, boolean termsAgreed,
-                       Optional<String> contact, Optional<Path> trustedCaFile, KeyType keyType, Duration timeout) {
+                       Optional<String> contact, Optional<Path> trustedCaFile, KeyType keyType, Duration timeout,
+                       int sessions) {
+    }
+
+    public record Pipeline(int parallelBatches, Duration freshFor, Duration pollInterval, int maxAttempts,
+                           int maxProductionReorders, Duration quarantineBackoff, Duration runTimeout) {
     }
 
     public enum Grouping { CUSTOMER, PER_CUSTOMER }

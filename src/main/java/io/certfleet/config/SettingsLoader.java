@@ -146,7 +146,16 @@ public final class SettingsLoader {
                 optional("acme.contact").map(c -> contact("acme.contact", c)),
                 optional("acme.trusted-ca-file").map(p -> existingFile("acme.trusted-ca-file")),
                 enumValue("acme.key-type", Settings.KeyType.class),
-                duration("acme.timeout"));
+                duration("acme.timeout"),
+                intRange("acme.sessions", 1, 32));
+        var pipeline = new Settings.Pipeline(
+                intRange("pipeline.parallel-batches", 1, 64),
+                duration("pipeline.fresh-for"),
+                duration("pipeline.poll-interval"),
+                intRange("pipeline.max-attempts", 1, 100),
+                intRange("pipeline.max-production-reorders", 0, 20),
+                duration("pipeline.quarantine-backoff"),
+                duration("pipeline.run-timeout"));
         var batch = new Settings.Batch(intRange("batch.max-names", 1, 100),
                 enumValue("batch.grouping", Settings.Grouping.class));
         var precheck = new Settings.Precheck(
@@ -161,7 +170,7 @@ public final class SettingsLoader {
                 oneOf("precheck.method", List.of("http-01", "dns-01", "tls-alpn-01")));
         var http = new Settings.Http01(text("http01.bind"), port("http01.port"));
         var schedule = new Settings.Schedule(cron("schedule.cron"), zone("schedule.time-zone"));
-        return new Settings(dataDir, db, secrets, acme, batch, precheck, http, schedule);
+        return new Settings(dataDir, db, secrets, acme, batch, precheck, pipeline, http, schedule);
     }
 
     private String raw(String key) {

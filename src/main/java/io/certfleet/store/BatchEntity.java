@@ -48,6 +48,22 @@ class BatchEntity {
     String errorType;
     @Column(name = "error_detail")
     String errorDetail;
+    @Column(name = "cert_key_ciphertext")
+    byte[] certKeyCiphertext;
+    @Column(name = "cert_key_algorithm")
+    String certKeyAlgorithm;
+    @org.hibernate.annotations.JdbcTypeCode(org.hibernate.type.SqlTypes.ARRAY)
+    @Column(name = "probe_ids")
+    Long[] probeIds;
+    @org.hibernate.annotations.JdbcTypeCode(org.hibernate.type.SqlTypes.ARRAY)
+    @Column(name = "bisect_verified")
+    Long[] bisectVerified;
+    @org.hibernate.annotations.JdbcTypeCode(org.hibernate.type.SqlTypes.ARRAY)
+    @Column(name = "bisect_suspects")
+    Long[] bisectSuspects;
+    @org.hibernate.annotations.JdbcTypeCode(org.hibernate.type.SqlTypes.ARRAY)
+    @Column(name = "bisect_unknown")
+    Long[] bisectUnknown;
     @Column(name = "created_at", nullable = false)
     Instant createdAt;
     @Column(name = "updated_at", nullable = false)

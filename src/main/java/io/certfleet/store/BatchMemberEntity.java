@@ -22,6 +22,8 @@ class BatchMemberEntity {
     boolean active;
     @Column(name = "authz_url")
     String authzUrl;
+    @Column(nullable = false)
+    boolean triggered;
     String outcome;
     @Column(name = "outcome_detail")
     String outcomeDetail;

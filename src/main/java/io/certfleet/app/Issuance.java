@@ -1,0 +1,147 @@
+package io.certfleet.app;
+
+import io.certfleet.acme.AcmeClient;
+import io.certfleet.acme.AcmeSettings;
+import io.certfleet.acme.CaException;
+import io.certfleet.acme.Keys;
+import io.certfleet.batch.Packer;
+import io.certfleet.caa.CaaChecker;
+import io.certfleet.caa.CaaSettings;
+import io.certfleet.challenge.DatabaseHttp01Publisher;
+import io.certfleet.challenge.Http01Responder;
+import io.certfleet.config.ConfigException;
+import io.certfleet.config.Settings;
+import io.certfleet.model.CaEnvironment;
+import io.certfleet.pipeline.Accounts;
+import io.certfleet.pipeline.CaSession;
+import io.certfleet.pipeline.Pipeline;
+import io.certfleet.pipeline.PipelineSettings;
+import io.certfleet.pipeline.Prechecker;
+import io.certfleet.store.AccountStore;
+import io.certfleet.store.BatchStore;
+import io.certfleet.store.CertificateStore;
+import io.certfleet.store.Http01TokenStore;
+import io.certfleet.store.PrecheckStore;
+import io.certfleet.store.ReportStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Everything a run needs, built from the settings on an open {@link Certfleet}: the HTTP-01 responder, both
+ * ACME clients and accounts, the CAA checkers (one per environment: {@code accounturi} differs) and the
+ * pipeline. Registers its parts with the app's ordered shutdown.
+ */
+public final class Issuance {
+    private static final Logger log = LoggerFactory.getLogger(Issuance.class);
+
+    private final Pipeline pipeline;
+    private final Http01Responder responder;
+
+    private Issuance(Pipeline pipeline, Http01Responder responder) {
+        this.pipeline = pipeline;
+        this.responder = responder;
+    }
+
+    public static Issuance start(Certfleet app, Clock clock) throws CaException {
+        Settings s = app.settings();
+        var tokens = new Http01TokenStore(app.store());
+        Http01Responder responder;
+        try {
+            responder = Http01Responder.start(tokens, Http01Responder.Options.of(s.http01().bind(), s.http01().port()), clock);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start the HTTP-01 responder on " + s.http01().bind() + ":"
+                    + s.http01().port() + " (http01.bind / http01.port): " + e.getMessage(), e);
+        }
+        app.onStop("HTTP-01 responder", responder);
+        var publisher = new DatabaseHttp01Publisher(tokens, responder);
+        var accounts = new AccountStore(app.store(), app.secrets());
+        Optional<String> trusted = s.acme().trustedCaFile().map(p -> {
+            try {
+                return Files.readString(p);
+            } catch (IOException e) {
+                throw new ConfigException("acme.trusted-ca-file", "cannot read " + p + ": " + e.getMessage(), e);
+            }
+        });
+        Map<CaEnvironment, CaSession> sessions = new EnumMap<>(CaEnvironment.class);
+        Map<CaEnvironment, CaaChecker> checkers = new EnumMap<>(CaEnvironment.class);
+        for (CaEnvironment env : CaEnvironment.values()) {
+            String dir = env == CaEnvironment.STAGING ? s.acme().stagingDirectory() : s.acme().productionDirectory();
+            var acmeSettings = new AcmeSettings(env, URI.create(dir), trusted, s.acme().timeout(), s.acme().sessions());
+            AcmeClient client = AcmeClient.create(acmeSettings, clock);
+            CaSession session = Accounts.ensure(client, dir, accounts, s.acme().termsAgreed());
+            sessions.put(env, session);
+            List<String> identities = client.directory().caaIdentities();
+            CaaChecker checker = checker(s, identities.isEmpty() ? List.of(s.precheck().caIdentity()) : identities,
+                    session.accountUrl());
+            checkers.put(env, checker);
+            app.onStop("CAA checker (" + env.wire() + ")", checker);
+            log.info("{}: account {} at {}; CAA identities {}", env.wire(), session.accountUrl(), dir, identities);
+        }
+        Prechecker prechecker = (ids, env) -> checkers.get(env).check(ids);
+        Pipeline pipeline = new Pipeline(new BatchStore(app.store()), new CertificateStore(app.store(), app.secrets()),
+                new PrecheckStore(app.store()), new ReportStore(app.store()), sessions, publisher, prechecker,
+                pipelineSettings(s), keyType(s.acme().keyType()), clock, nodeName());
+        app.onStop("pipeline", pipeline);
+        return new Issuance(pipeline, responder);
+    }
+
+    static CaaChecker checker(Settings s, List<String> identities, String accountUrl) {
+        Settings.Precheck p = s.precheck();
+        CaaSettings c = CaaSettings.defaults().withResolvers(p.resolvers()).withTimeout(p.timeout(), p.tries())
+                .withConcurrency(p.concurrency()).withSweep(p.sweep(), 53)
+                .withCa(identities, Optional.of(accountUrl), p.method())
+                .withHealth(p.canary(), 0.5, 10);
+        try {
+            return CaaChecker.create(c);
+        } catch (IOException | IllegalArgumentException e) {
+            throw new ConfigException("precheck.resolvers", "cannot set up the CAA checker: " + e.getMessage(), e);
+        }
+    }
+
+    static PipelineSettings pipelineSettings(Settings s) {
+        Settings.Pipeline p = s.pipeline();
+        Packer.Grouping g = s.batch().grouping() == Settings.Grouping.PER_CUSTOMER
+                ? Packer.Grouping.ONE_CERTIFICATE_PER_CUSTOMER : Packer.Grouping.KEEP_CUSTOMERS_TOGETHER;
+        return new PipelineSettings(s.batch().maxNames(), g, p.freshFor(), s.precheck().holdAtRisk(),
+                p.parallelBatches(), p.pollInterval(), p.maxAttempts(), p.maxProductionReorders(),
+                p.quarantineBackoff(), Duration.ofDays(7), Duration.ofSeconds(30));
+    }
+
+    static Keys.Type keyType(Settings.KeyType t) {
+        return switch (t) {
+            case EC_P256 -> Keys.Type.EC_P256;
+            case RSA_2048 -> Keys.Type.RSA_2048;
+            case RSA_3072 -> Keys.Type.RSA_3072;
+        };
+    }
+
+    static String nodeName() {
+        String host;
+        try {
+            host = java.net.InetAddress.getLocalHost().getHostName();
+        } catch (IOException e) {
+            host = "localhost";
+        }
+        return host + ":" + ProcessHandle.current().pid();
+    }
+
+    public Pipeline pipeline() {
+        return pipeline;
+    }
+
+    public int responderPort() {
+        return responder.port();
+    }
+
+}

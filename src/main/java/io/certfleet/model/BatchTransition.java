@@ -1,0 +1,45 @@
+package io.certfleet.model;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * One atomic change to a batch and the names in it: the batch's new state, names quarantined (with reason) or
+ * released back to the queue, child batches created for the remaining names, and the parent's bisection state.
+ * The store applies it in one transaction, so a crash leaves either all of it or none.
+ *
+ * <p>{@code parkIn}: during a bisection search, the names not in the current probe wait as active members of the
+ * split batch (parked), so no other run takes them; closing a probe parks its remaining names back there, and
+ * creating a child releases the child's names from the parking.
+ */
+public record BatchTransition(long batchId, BatchState newState, Optional<String> errorType,
+                              Optional<String> errorDetail, Map<Long, Reason> quarantine, Instant quarantineUntil,
+                              Map<Long, Reason> release, List<NewBatch> children,
+                              Optional<ParentUpdate> parentUpdate, Optional<Long> parkIn) {
+
+    public BatchTransition {
+        quarantine = Map.copyOf(quarantine);
+        release = Map.copyOf(release);
+        children = List.copyOf(children);
+    }
+
+    /** Why a domain was quarantined or released: a reason code and a sentence. */
+    public record Reason(String code, String detail) {
+    }
+
+    /** A batch to create, inheriting the closed batch's names it lists. */
+    public record NewBatch(CaEnvironment environment, Optional<String> customer, Optional<Long> parentId,
+                           Optional<Long> rehearsalId, List<Long> domainIds, List<Long> probeIds,
+                           Optional<BisectState> bisect, int attempts) {
+        public NewBatch {
+            domainIds = List.copyOf(domainIds);
+            probeIds = List.copyOf(probeIds);
+        }
+    }
+
+    /** New bisection state (and optionally state) of the closed batch's parent. */
+    public record ParentUpdate(long parentId, Optional<BisectState> bisect, Optional<BatchState> newState) {
+    }
+}

@@ -1,0 +1,156 @@
+package io.certfleet.pipeline;
+
+import io.certfleet.batch.Candidate;
+import io.certfleet.batch.Packer;
+import io.certfleet.batch.PlannedBatch;
+import io.certfleet.model.BatchTransition;
+import io.certfleet.model.CaEnvironment;
+import io.certfleet.model.DomainState;
+import io.certfleet.model.DueDomain;
+import io.certfleet.model.PrecheckRecord;
+import io.certfleet.model.PrecheckResult;
+import io.certfleet.model.PrecheckRun;
+import io.certfleet.model.PrecheckVerdict;
+import io.certfleet.store.BatchStore;
+import io.certfleet.store.PrecheckStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/**
+ * The first half of a run: takes the due domains, skips the pre-check and rehearsal of names whose production
+ * authorization is fresh, pre-checks the rest, quarantines or holds what must not be sent (with the reason), and
+ * packs the clean names into new staging batches (fresh names into production batches).
+ */
+final class Admission {
+    private static final Logger log = LoggerFactory.getLogger(Admission.class);
+    static final int MAX_DUE = 200_000;
+
+    private final PrecheckStore precheckStore;
+    private final BatchStore batches;
+    private final Prechecker prechecker;
+    private final PipelineSettings settings;
+    private final Clock clock;
+
+    Admission(PrecheckStore precheckStore, BatchStore batches, Prechecker prechecker, PipelineSettings settings,
+              Clock clock) {
+        this.precheckStore = precheckStore;
+        this.batches = batches;
+        this.prechecker = prechecker;
+        this.settings = settings;
+        this.clock = clock;
+    }
+
+    /** What admission did, for the run summary. */
+    public record Report(int due, int fresh, int checked, int allowed, Map<String, Integer> heldBack, boolean degraded,
+                  int stagingBatches, int productionBatches) {
+    }
+
+    Report admit(Optional<Long> productionAccountId) {
+        Instant started = clock.instant();
+        List<DueDomain> due = precheckStore.dueDomains(started, MAX_DUE);
+        if (due.isEmpty()) {
+            return new Report(0, 0, 0, 0, Map.of(), false, 0, 0);
+        }
+        Map<Long, Instant> validated = productionAccountId.map(id -> precheckStore.validatedAt(
+                due.stream().map(DueDomain::id).toList(), CaEnvironment.PRODUCTION, id, started.plus(Duration.ofHours(1))))
+                .orElse(Map.of());
+        List<PrecheckRecord> records = new ArrayList<>();
+        Map<String, Integer> heldBack = new TreeMap<>();
+        List<DueDomain> fresh = new ArrayList<>();
+        List<DueDomain> toCheck = new ArrayList<>();
+        for (DueDomain d : due) {
+            Instant v = validated.get(d.id());
+            if (d.name().wildcard()) {
+                records.add(record(d, "at-risk", "NEEDS_DNS01", "wildcard names need DNS-01 validation, which "
+                        + "certfleet does not perform yet; the name waits", DomainState.HELD,
+                        Optional.of("NEEDS_DNS01"), Optional.of(started.plus(Duration.ofDays(1)))));
+                heldBack.merge("NEEDS_DNS01", 1, Integer::sum);
+            } else if (v != null && v.isAfter(started.minus(settings.freshFor()))) {
+                fresh.add(d);
+                records.add(record(d, "allowed", "SKIPPED_FRESH", "production authorization validated at " + v
+                        + " (" + Duration.between(v, started).toMinutes() + " min ago); Let's Encrypt reuses it without "
+                        + "a CAA recheck, so no pre-check or rehearsal is needed", DomainState.PENDING, Optional.empty(),
+                        Optional.empty()));
+            } else {
+                toCheck.add(d);
+            }
+        }
+        PrecheckRun run = toCheck.isEmpty() ? new PrecheckRun(List.of(), false, Optional.empty(), 0)
+                : prechecker.check(toCheck.stream().map(d -> d.name().identifier()).toList(), CaEnvironment.PRODUCTION);
+        List<DueDomain> allowed = new ArrayList<>();
+        for (int i = 0; i < toCheck.size(); i++) {
+            DueDomain d = toCheck.get(i);
+            PrecheckResult r = run.results().get(i);
+            PrecheckRecord rec = apply(d, r, started);
+            records.add(rec);
+            if (rec.newState() == DomainState.PENDING && rec.nextAttempt().isEmpty()) {
+                allowed.add(d);
+            } else {
+                heldBack.merge(r.reason().name(), 1, Integer::sum);
+            }
+        }
+        precheckStore.record(CaEnvironment.PRODUCTION, "", run.degraded(), run.degradedReason(), started,
+                clock.instant(), records);
+        List<BatchTransition.NewBatch> newBatches = new ArrayList<>();
+        pack(allowed, CaEnvironment.STAGING, newBatches);
+        int staging = newBatches.size();
+        pack(fresh, CaEnvironment.PRODUCTION, newBatches);
+        batches.createAll(newBatches);
+        if (run.degraded()) {
+            log.warn("precheck: the resolver is degraded ({}); {} name(s) were left unchecked and stay pending",
+                    run.degradedReason().orElse("?"), run.unchecked().size());
+        }
+        log.info("admission: {} due, {} fresh, {} pre-checked, {} allowed, held back {}; {} staging and {} production "
+                        + "batch(es) planned", due.size(), fresh.size(), toCheck.size(), allowed.size(), heldBack,
+                staging, newBatches.size() - staging);
+        return new Report(due.size(), fresh.size(), toCheck.size(), allowed.size(), heldBack, run.degraded(), staging,
+                newBatches.size() - staging);
+    }
+
+    private PrecheckRecord apply(DueDomain d, PrecheckResult r, Instant now) {
+        String evidence = null;
+        if (r.unchecked()) {
+            return record(d, r, DomainState.PENDING, Optional.of(r.reason().name()), Optional.of(now.plus(Duration.ofMinutes(15))));
+        }
+        if (r.verdict() == PrecheckVerdict.ALLOWED) {
+            return record(d, r, DomainState.PENDING, Optional.empty(), Optional.empty());
+        }
+        Instant next = now.plus(PipelineSettings.backoff(settings.quarantineBackoff(), settings.quarantineBackoffMax(),
+                d.attempts()));
+        if (r.verdict() == PrecheckVerdict.AT_RISK && !settings.holdAtRisk()) {
+            return record(d, r, DomainState.PENDING, Optional.empty(), Optional.empty());
+        }
+        DomainState state = r.verdict() == PrecheckVerdict.BLOCKED ? DomainState.QUARANTINED : DomainState.HELD;
+        return record(d, r, state, Optional.of(r.reason().name()), Optional.of(next));
+    }
+
+    private static PrecheckRecord record(DueDomain d, PrecheckResult r, DomainState state, Optional<String> reasonCode,
+                                         Optional<Instant> next) {
+        return new PrecheckRecord(d.id(), r.verdict().wire(), r.reason().name(), r.level(), r.detail(),
+                Optional.of(EvidenceJson.of(r)), r.elapsedMs(), state, reasonCode, next);
+    }
+
+    private static PrecheckRecord record(DueDomain d, String verdict, String reason, String detail, DomainState state,
+                                         Optional<String> reasonCode, Optional<Instant> next) {
+        return new PrecheckRecord(d.id(), verdict, reason, Optional.empty(), detail, Optional.empty(), 0, state,
+                reasonCode, next);
+    }
+
+    private void pack(List<DueDomain> names, CaEnvironment env, List<BatchTransition.NewBatch> out) {
+        List<Candidate> candidates = names.stream()
+                .map(d -> new Candidate(d.id(), d.name().identifier(), d.customer())).toList();
+        for (PlannedBatch b : new Packer(settings.maxNames(), settings.grouping()).pack(candidates)) {
+            out.add(new BatchTransition.NewBatch(env, b.customer(), Optional.empty(), Optional.empty(),
+                    b.members().stream().map(Candidate::domainId).toList(), List.of(), Optional.empty(), 0));
+        }
+    }
+}

@@ -1,0 +1,356 @@
+package io.certfleet.pipeline;
+
+import io.certfleet.acme.AuthorizationState;
+import io.certfleet.acme.CaException;
+import io.certfleet.acme.CaRateLimitedException;
+import io.certfleet.acme.CaRejectedException;
+import io.certfleet.acme.CaStatus;
+import io.certfleet.acme.CaUnavailableException;
+import io.certfleet.acme.Http01Proof;
+import io.certfleet.acme.IssuedCertificate;
+import io.certfleet.acme.Keys;
+import io.certfleet.acme.OrderState;
+import io.certfleet.acme.ProblemAttribution;
+import io.certfleet.challenge.ChallengePublisher;
+import io.certfleet.model.Batch;
+import io.certfleet.model.BatchMember;
+import io.certfleet.model.BatchState;
+import io.certfleet.model.BatchTransition;
+import io.certfleet.model.CaEnvironment;
+import io.certfleet.model.Http01Token;
+import io.certfleet.model.PrecheckResult;
+import io.certfleet.model.PrecheckRun;
+import io.certfleet.model.PrecheckVerdict;
+import io.certfleet.store.BatchStore;
+import io.certfleet.store.CertificateStore;
+import io.certfleet.store.PrecheckStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.URL;
+import java.security.KeyPair;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+
+/**
+ * Advances one batch by one step: place the order, publish and trigger challenges, poll, finalize, download.
+ * Each step reads the batch from the database, makes its ACME requests, and records the outcome in one
+ * transaction; a killed process resumes from the stored URLs. Nothing here sleeps: a batch that must wait gets a
+ * {@code not_before} time. Failures go to {@link Isolator}.
+ */
+final class BatchStepper {
+    private static final Logger log = LoggerFactory.getLogger(BatchStepper.class);
+
+    private final BatchStore batches;
+    private final CertificateStore certificates;
+    private final PrecheckStore precheckStore;
+    private final Map<CaEnvironment, CaSession> sessions;
+    private final ChallengePublisher publisher;
+    private final Prechecker prechecker;
+    private final PipelineSettings settings;
+    private final Keys.Type keyType;
+    private final Clock clock;
+    private final ExecutorService acmeIo;
+    private final Isolator isolator;
+
+    BatchStepper(BatchStore batches, CertificateStore certificates, PrecheckStore precheckStore,
+                 Map<CaEnvironment, CaSession> sessions, ChallengePublisher publisher, Prechecker prechecker,
+                 PipelineSettings settings, Keys.Type keyType, Clock clock, ExecutorService io) {
+        this.batches = batches;
+        this.certificates = certificates;
+        this.precheckStore = precheckStore;
+        this.sessions = sessions;
+        this.publisher = publisher;
+        this.prechecker = prechecker;
+        this.settings = settings;
+        this.keyType = keyType;
+        this.clock = clock;
+        this.acmeIo = io;
+        this.isolator = new Isolator(batches, certificates, settings, clock);
+    }
+
+    void step(long batchId) {
+        Batch b = batches.load(batchId);
+        if (!b.state().isOpen()) {
+            return;
+        }
+        CaSession ca = sessions.get(b.environment());
+        try {
+            switch (b.state()) {
+                case PLANNED -> order(b, ca);
+                case ORDERED, AUTHORIZING -> authorize(b, ca);
+                case FINALIZING -> complete(b, ca);
+                default -> throw new IllegalStateException(b + " is not open");
+            }
+        } catch (CaRateLimitedException e) {
+            isolator.rateLimited(b, ca, e);
+        } catch (CaUnavailableException e) {
+            isolator.caFault(b, ca, e, e.retryAfter());
+        } catch (CaRejectedException e) {
+            event(b, ca, e.request().name(), "rejected", e);
+            isolator.rejected(b, e.blame().names(), e.problem());
+        } catch (CaException e) {
+            isolator.caFault(b, ca, e, Optional.empty());
+        }
+    }
+
+    private void order(Batch b, CaSession ca) throws CaException {
+        if (b.environment() == CaEnvironment.PRODUCTION && b.certKeyCiphertext().isEmpty()) {
+            // the key exists in the database before the CA can issue anything for it
+            KeyPair kp = Keys.generate(keyType);
+            batches.storeCertificateKey(b.id(), certificates.encryptKey(b.id(), Keys.toPem(kp).toCharArray()),
+                    keyType.name());
+        }
+        OrderState o = ca.account().newOrderForIdentifiers(b.identifiers());
+        batches.markOrdered(b.id(), ca.accountId(), o.url().toString());
+        certificates.recordEvent(b.environment(), Optional.of(ca.accountId()), Optional.of(b.id()), "NEW_ORDER", "ok",
+                Optional.empty(), Optional.empty(), b.identifiers(), Optional.empty());
+        log.info("batch {}: {} order placed for {} names at {}", b.id(), b.environment().wire(), b.members().size(),
+                o.url());
+    }
+
+    private void authorize(Batch b, CaSession ca) throws CaException {
+        OrderState o = ca.account().fetchOrder(Accounts.url(b.orderUrl().orElseThrow()));
+        switch (o.status()) {
+            case READY -> finalizeOrder(b, ca, o);
+            case VALID, PROCESSING -> batches.advance(b.id(), BatchState.FINALIZING, Optional.empty());
+            case PENDING -> pollAuthorizations(b, ca, o);
+            default -> failedOrder(b, ca, o);
+        }
+    }
+
+    /** One authorization's outcome from a parallel fetch (and trigger). */
+    private record AuthzResult(AuthorizationState state, boolean triggered) {
+    }
+
+    private List<AuthzResult> fetchAll(CaSession ca, List<URL> urls, boolean trigger, CaEnvironment env)
+            throws CaException {
+        List<Future<AuthzResult>> futures = new ArrayList<>();
+        for (URL u : urls) {
+            futures.add(acmeIo.submit(() -> {
+                AuthorizationState a = ca.account().fetchAuthorization(u);
+                boolean triggered = false;
+                if (trigger && a.status() == CaStatus.PENDING && a.http01().isPresent()
+                        && a.http01().get().status() == CaStatus.PENDING) {
+                    Http01Proof p = a.http01().get();
+                    publisher.publish(new Http01Token(p.token(), p.content(), a.identifier(), env,
+                            Optional.of(u.toString()), a.expires().orElse(clock.instant().plus(Duration.ofDays(1)))));
+                    ca.account().triggerChallenge(p.url());
+                    triggered = true;
+                }
+                return new AuthzResult(a, triggered);
+            }));
+        }
+        List<AuthzResult> out = new ArrayList<>();
+        CaException first = null;
+        for (Future<AuthzResult> f : futures) {
+            try {
+                out.add(f.get());
+            } catch (ExecutionException e) {
+                if (e.getCause() instanceof CaException ce) {
+                    first = first == null ? ce : first;
+                } else if (e.getCause() instanceof RuntimeException re) {
+                    throw re;
+                } else {
+                    throw new IllegalStateException(e.getCause());
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while fetching authorizations", e);
+            }
+        }
+        if (first != null) {
+            throw first;
+        }
+        return out;
+    }
+
+    private void pollAuthorizations(Batch b, CaSession ca, OrderState o) throws CaException {
+        Map<String, BatchMember> byIdentifier = byIdentifier(b);
+        List<AuthzResult> results = fetchAll(ca, o.authorizations(), true, b.environment());
+        Map<Long, String> urls = new HashMap<>();
+        List<Long> triggered = new ArrayList<>();
+        Map<Long, BatchTransition.Reason> invalid = new HashMap<>();
+        Optional<Instant> wait = Optional.empty();
+        for (AuthzResult r : results) {
+            AuthorizationState a = r.state();
+            BatchMember m = byIdentifier.get(a.identifier());
+            if (m == null) {
+                throw new IllegalStateException("batch " + b.id() + ": the CA returned an authorization for "
+                        + a.identifier() + ", which is not a member");
+            }
+            urls.put(m.domainId(), a.url().toString());
+            if (r.triggered()) {
+                triggered.add(m.domainId());
+            }
+            switch (a.status()) {
+                case VALID -> validated(b, ca, m, a);
+                case INVALID -> {
+                    invalid.put(m.domainId(), a.error().map(p -> Reasons.of(p, b.environment().wire() + " validation"))
+                            .orElse(new BatchTransition.Reason("CA_AUTHORIZATION_INVALID",
+                                    b.environment().wire() + " authorization " + a.url() + " is invalid")));
+                    a.http01().ifPresent(p -> publisher.withdraw(p.token()));
+                }
+                default -> wait = later(wait, a.retryAfter());
+            }
+        }
+        batches.recordAuthorizations(b.id(), urls, triggered);
+        if (!invalid.isEmpty()) {
+            certificates.recordEvent(b.environment(), Optional.of(ca.accountId()), Optional.of(b.id()), "AUTHORIZATION",
+                    "invalid", Optional.empty(), Optional.of(invalid.values().iterator().next().detail()),
+                    invalid.keySet().stream().map(id -> identifierOf(b, id)).toList(), Optional.empty());
+            isolator.blameMembers(b, invalid);
+            return;
+        }
+        Instant next = wait.orElse(clock.instant().plus(settings.pollInterval()));
+        batches.advance(b.id(), BatchState.AUTHORIZING, Optional.of(next));
+    }
+
+    private Instant nowPlusPoll() {
+        return clock.instant().plus(settings.pollInterval());
+    }
+
+    private Optional<Instant> later(Optional<Instant> a, Optional<Instant> b) {
+        Instant min = clock.instant().plus(Duration.ofMillis(200));
+        Optional<Instant> pick = b.isEmpty() ? a : a.isEmpty() ? b : Optional.of(a.get().isAfter(b.get()) ? a.get() : b.get());
+        return Optional.of(pick.filter(t -> t.isAfter(min)).orElse(nowPlusPoll()));
+    }
+
+    private void validated(Batch b, CaSession ca, BatchMember m, AuthorizationState a) {
+        Instant at = a.http01().flatMap(Http01Proof::validated).orElse(clock.instant());
+        certificates.recordValidation(m.domainId(), b.environment(), ca.accountId(), at, a.url().toString(), a.expires());
+        a.http01().ifPresent(p -> publisher.withdraw(p.token()));
+    }
+
+    private void finalizeOrder(Batch b, CaSession ca, OrderState o) throws CaException {
+        KeyPair key;
+        if (b.environment() == CaEnvironment.PRODUCTION) {
+            if (recheckCaa(b, ca)) {
+                return;
+            }
+            key = Keys.fromPem(new String(certificates.decryptKey(b.id(), b.certKeyCiphertext().orElseThrow())));
+        } else {
+            key = Keys.generate(Keys.Type.EC_P256); // a rehearsal certificate is thrown away
+        }
+        OrderState after = ca.account().finalizeOrder(o.url(), key, b.identifiers());
+        certificates.recordEvent(b.environment(), Optional.of(ca.accountId()), Optional.of(b.id()), "FINALIZE", "ok",
+                Optional.empty(), Optional.empty(), b.identifiers(), Optional.empty());
+        batches.advance(b.id(), BatchState.FINALIZING, Optional.of(after.retryAfter().orElse(clock.instant())));
+    }
+
+    /**
+     * Let's Encrypt rechecks CAA at finalize for names validated more than 7 hours ago; a failure there sinks the
+     * order. Check those names locally first. Returns true when the batch was changed (names removed or deferred).
+     */
+    private boolean recheckCaa(Batch b, CaSession ca) {
+        Instant now = clock.instant();
+        Map<Long, Instant> validated = precheckStore.validatedAt(b.members().stream().map(BatchMember::domainId).toList(),
+                CaEnvironment.PRODUCTION, ca.accountId(), now);
+        List<BatchMember> stale = b.members().stream()
+                .filter(m -> validated.getOrDefault(m.domainId(), Instant.EPOCH).isBefore(now.minus(settings.freshFor())))
+                .toList();
+        if (stale.isEmpty()) {
+            return false;
+        }
+        PrecheckRun run = prechecker.check(stale.stream().map(BatchMember::identifier).toList(), CaEnvironment.PRODUCTION);
+        if (run.degraded()) {
+            batches.defer(b.id(), now.plus(Duration.ofMinutes(15)), "RESOLVER_DEGRADED",
+                    "CAA recheck before finalize could not run: " + run.degradedReason().orElse("resolver degraded"));
+            return true;
+        }
+        Map<Long, BatchTransition.Reason> blocked = new HashMap<>();
+        for (int i = 0; i < stale.size(); i++) {
+            PrecheckResult r = run.results().get(i);
+            if (r.verdict() == PrecheckVerdict.BLOCKED) {
+                blocked.put(stale.get(i).domainId(), new BatchTransition.Reason(r.reason().name(),
+                        "CAA recheck before production finalize: " + r.detail()));
+            }
+        }
+        log.info("batch {}: rechecked CAA of {} name(s) validated more than {} h ago; {} blocked", b.id(), stale.size(),
+                settings.freshFor().toHours(), blocked.size());
+        if (blocked.isEmpty()) {
+            return false;
+        }
+        isolator.blameMembers(b, blocked);
+        return true;
+    }
+
+    private void complete(Batch b, CaSession ca) throws CaException {
+        OrderState o = ca.account().fetchOrder(Accounts.url(b.orderUrl().orElseThrow()));
+        switch (o.status()) {
+            case VALID -> {
+                if (b.environment() == CaEnvironment.STAGING) {
+                    isolator.cleared(b);
+                } else {
+                    issue(b, ca, o);
+                }
+            }
+            case READY -> finalizeOrder(b, ca, o);
+            case INVALID, EXPIRED, DEACTIVATED -> failedOrder(b, ca, o);
+            default -> batches.advance(b.id(), BatchState.FINALIZING,
+                    Optional.of(o.retryAfter().orElse(nowPlusPoll())));
+        }
+    }
+
+    private void issue(Batch b, CaSession ca, OrderState o) throws CaException {
+        IssuedCertificate c = ca.account().downloadCertificate(o.certificate().orElseThrow(
+                () -> new IllegalStateException("batch " + b.id() + ": valid order " + o.url() + " has no certificate")));
+        long id = certificates.storeIssued(b.id(), b.environment(), b.members().stream().map(BatchMember::domainId).toList(),
+                b.identifiers(), c.serialHex(), c.notBefore(), c.notAfter(), c.chainPem(), c.url().toString());
+        certificates.recordEvent(b.environment(), Optional.of(ca.accountId()), Optional.of(b.id()), "CERTIFICATE", "ok",
+                Optional.empty(), Optional.empty(), b.identifiers(), Optional.empty());
+        log.info("batch {}: certificate {} issued for {} names (serial {}, valid until {})", b.id(), id,
+                b.members().size(), c.serialHex(), c.notAfter());
+    }
+
+    private void failedOrder(Batch b, CaSession ca, OrderState o) throws CaException {
+        Map<String, BatchMember> byIdentifier = byIdentifier(b);
+        Map<Long, BatchTransition.Reason> invalid = new HashMap<>();
+        for (AuthzResult r : fetchAll(ca, o.authorizations(), false, b.environment())) {
+            AuthorizationState a = r.state();
+            BatchMember m = byIdentifier.get(a.identifier());
+            if (m != null && a.status() == CaStatus.INVALID) {
+                invalid.put(m.domainId(), a.error().map(p -> Reasons.of(p, b.environment().wire() + " validation"))
+                        .orElse(new BatchTransition.Reason("CA_AUTHORIZATION_INVALID", "authorization invalid")));
+            }
+            a.http01().ifPresent(p -> publisher.withdraw(p.token()));
+        }
+        if (!invalid.isEmpty()) {
+            isolator.blameMembers(b, invalid);
+        } else if (o.error().isPresent()) {
+            certificates.recordEvent(b.environment(), Optional.of(ca.accountId()), Optional.of(b.id()), "ORDER",
+                    "invalid", Optional.of(o.error().get().type()), Optional.of(o.error().get().detail()),
+                    b.identifiers(), Optional.empty());
+            isolator.rejected(b, ProblemAttribution.attribute(o.error().get(), b.identifiers()).names(),
+                    o.error());
+        } else {
+            isolator.expired(b, o.status().name().toLowerCase(java.util.Locale.ROOT));
+        }
+    }
+
+    private void event(Batch b, CaSession ca, String request, String outcome, CaException e) {
+        certificates.recordEvent(b.environment(), Optional.of(ca.accountId()), Optional.of(b.id()), request, outcome,
+                e.problem().map(p -> p.type()), Optional.ofNullable(e.getMessage()), b.identifiers(), Optional.empty());
+    }
+
+    private static Map<String, BatchMember> byIdentifier(Batch b) {
+        Map<String, BatchMember> m = new HashMap<>();
+        b.members().forEach(x -> m.put(x.identifier(), x));
+        return m;
+    }
+
+    private static String identifierOf(Batch b, long domainId) {
+        return b.members().stream().filter(m -> m.domainId() == domainId).map(BatchMember::identifier).findFirst()
+                .orElse(Long.toString(domainId));
+    }
+
+}

@@ -1,0 +1,270 @@
+package io.certfleet.pipeline;
+
+import io.certfleet.acme.CaException;
+import io.certfleet.acme.CaRateLimitedException;
+import io.certfleet.batch.Bisection;
+import io.certfleet.model.Batch;
+import io.certfleet.model.BatchMember;
+import io.certfleet.model.BatchState;
+import io.certfleet.model.BatchTransition;
+import io.certfleet.model.BatchTransition.NewBatch;
+import io.certfleet.model.BatchTransition.Reason;
+import io.certfleet.model.BisectState;
+import io.certfleet.model.CaEnvironment;
+import io.certfleet.model.CaProblem;
+import io.certfleet.store.BatchStore;
+import io.certfleet.store.CertificateStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Decides what happens to a batch the CA refused or could not serve, cheapest first: quarantine the names the CA
+ * blamed and order the rest again; bisect a failure that names nobody ({@link Bisection}); and wait, never
+ * quarantining anybody, when the fault is the CA's (outage, rate limit). Every decision is one
+ * {@link BatchTransition}, applied atomically.
+ */
+final class Isolator {
+    private static final Logger log = LoggerFactory.getLogger(Isolator.class);
+
+    private final BatchStore batches;
+    private final CertificateStore certificates;
+    private final PipelineSettings settings;
+    private final Clock clock;
+
+    Isolator(BatchStore batches, CertificateStore certificates, PipelineSettings settings, Clock clock) {
+        this.batches = batches;
+        this.certificates = certificates;
+        this.settings = settings;
+        this.clock = clock;
+    }
+
+    private Instant quarantineUntil(Batch b) {
+        return clock.instant().plus(PipelineSettings.backoff(settings.quarantineBackoff(),
+                settings.quarantineBackoffMax(), 0));
+    }
+
+    /** The CA blamed these identifiers (possibly none) for refusing the order. */
+    void rejected(Batch b, Set<String> blamedIdentifiers, Optional<CaProblem> problem) {
+        Map<Long, Reason> blamed = new HashMap<>();
+        for (BatchMember m : b.members()) {
+            if (blamedIdentifiers.contains(m.identifier())) {
+                blamed.put(m.domainId(), problem.map(p -> Reasons.of(p, b.environment().wire()))
+                        .orElse(new Reason("CA_REJECTED", b.environment().wire() + " refused the name")));
+            }
+        }
+        if (blamed.isEmpty()) {
+            unattributed(b, problem);
+        } else {
+            blameMembers(b, blamed);
+        }
+    }
+
+    /** Quarantines the blamed members and orders the rest again (a cheap re-rehearsal: authorizations are reused). */
+    void blameMembers(Batch b, Map<Long, Reason> blamed) {
+        List<Long> rest = b.members().stream().map(BatchMember::domainId).filter(id -> !blamed.containsKey(id)).toList();
+        List<NewBatch> children = new ArrayList<>();
+        Map<Long, Reason> release = new HashMap<>();
+        Optional<Long> parent = Optional.of(b.id());
+        List<Long> next = new ArrayList<>(rest);
+        if (!b.probeIds().isEmpty()) {
+            // a probe of a bisection: the search ends; its remaining names and the parked ones go on together
+            Batch split = batches.load(b.parentId().orElseThrow());
+            split.members().forEach(m -> next.add(m.domainId()));
+            parent = Optional.of(split.id());
+        }
+        if (!next.isEmpty()) {
+            if (b.environment() == CaEnvironment.PRODUCTION && b.attempts() + 1 > settings.maxProductionReorders()) {
+                next.forEach(id -> release.put(id, new Reason("PRODUCTION_REORDERS_EXHAUSTED",
+                        "production failed " + (b.attempts() + 1) + " times; the name waits for the next run")));
+            } else {
+                children.add(new NewBatch(b.environment(), b.customer(), parent, b.rehearsalId(),
+                        List.copyOf(new LinkedHashSet<>(next)), List.of(), Optional.empty(), b.attempts() + 1));
+            }
+        }
+        log.info("batch {}: {} name(s) blamed and quarantined ({}); {} go on in a new {} batch", b.id(), blamed.size(),
+                blamed.values().stream().map(Reason::code).distinct().toList(), next.size(), b.environment().wire());
+        batches.apply(new BatchTransition(b.id(), BatchState.FAILED, Optional.of("BLAMED"),
+                Optional.of(blamed.size() + " name(s) blamed"), blamed, quarantineUntil(b), release, children,
+                Optional.empty(), Optional.empty()));
+    }
+
+    /** A failure that names nobody. */
+    void unattributed(Batch b, Optional<CaProblem> problem) {
+        String what = problem.map(Reasons::brief).orElse("order failed without a problem document");
+        if (b.members().size() == 1) {
+            Reason r = new Reason(problem.map(p -> Reasons.code(p.type())).orElse("CA_UNATTRIBUTED"),
+                    b.environment().wire() + " refused an order holding only this name: " + what);
+            blameMembers(b, Map.of(b.members().get(0).domainId(), r));
+            return;
+        }
+        if (!b.probeIds().isEmpty()) {
+            Batch split = batches.load(b.parentId().orElseThrow());
+            search(b, split, Bisection.probeFailed(split.bisect().orElseThrow(), List.copyOf(b.probeIds())), false);
+            return;
+        }
+        if (b.environment() == CaEnvironment.PRODUCTION) {
+            // never bisect with production orders: send the set back to staging, where isolation is cheap
+            List<Long> ids = b.members().stream().map(BatchMember::domainId).toList();
+            log.warn("batch {}: production order failed naming nobody ({}); the names go back to staging", b.id(), what);
+            Map<Long, Reason> release = new HashMap<>();
+            List<NewBatch> children = new ArrayList<>();
+            if (b.attempts() + 1 > settings.maxProductionReorders()) {
+                ids.forEach(id -> release.put(id, new Reason("PRODUCTION_REORDERS_EXHAUSTED", what)));
+            } else {
+                children.add(new NewBatch(CaEnvironment.STAGING, b.customer(), Optional.of(b.id()), Optional.empty(), ids,
+                        List.of(), Optional.empty(), b.attempts() + 1));
+            }
+            batches.apply(new BatchTransition(b.id(), BatchState.FAILED, Optional.of("UNATTRIBUTED"), Optional.of(what),
+                    Map.of(), clock.instant(), release, children, Optional.empty(), Optional.empty()));
+            return;
+        }
+        log.info("batch {}: staging order failed naming nobody ({}); bisecting {} names", b.id(), what, b.members().size());
+        List<Long> ids = b.members().stream().map(BatchMember::domainId).toList();
+        Batch splitting = new Batch(b.id(), b.environment(), BatchState.SPLIT, b.customer(), b.parentId(),
+                b.rehearsalId(), b.accountId(), b.orderUrl(), b.attempts(), b.notBefore(), b.members(), Set.of(),
+                b.bisect(), b.certKeyCiphertext(), b.certKeyAlgorithm(), Optional.of(what));
+        searchStart(splitting, Bisection.start(ids, Bisection.knownClean(b.bisect())), what);
+    }
+
+    private void searchStart(Batch split, Bisection.Next next, String what) {
+        if (next instanceof Bisection.Probe p) {
+            batches.apply(new BatchTransition(split.id(), BatchState.SPLIT, Optional.of("UNATTRIBUTED"), Optional.of(what),
+                    Map.of(), clock.instant(), Map.of(), List.of(probe(split, p)),
+                    Optional.of(new BatchTransition.ParentUpdate(split.id(), Optional.of(p.state()), Optional.empty())),
+                    Optional.of(split.id())));
+        } else {
+            found(split, split, (Bisection.Found) next, what, BatchState.SPLIT);
+        }
+    }
+
+    /** A probe finished: continue the search of its split parent. */
+    private void search(Batch probe, Batch split, Bisection.Next next, boolean probeCleared) {
+        String what = split.bisect().isPresent() ? "bisection of batch " + split.id() : "bisection";
+        BatchState closing = probeCleared ? BatchState.SUPERSEDED : BatchState.FAILED;
+        if (next instanceof Bisection.Probe p) {
+            log.info("batch {}: probe {} {}; next probe tests {} suspect(s)", split.id(), probe.id(),
+                    probeCleared ? "cleared" : "failed", p.suspectsTested().size());
+            batches.apply(new BatchTransition(probe.id(), closing, Optional.of("PROBE"), Optional.of(what), Map.of(),
+                    clock.instant(), Map.of(), List.of(probe(split, p)),
+                    Optional.of(new BatchTransition.ParentUpdate(split.id(), Optional.of(p.state()), Optional.empty())),
+                    Optional.of(split.id())));
+        } else {
+            found(probe, split, (Bisection.Found) next, what, closing);
+        }
+    }
+
+    private void found(Batch closing, Batch split, Bisection.Found f, String what, BatchState closingState) {
+        String detail = split.errorDetail().orElse(what);
+        Map<Long, Reason> quarantine = Map.of(f.culprit(), new Reason("CA_UNATTRIBUTED",
+                "isolated by bisection of batch " + split.id() + ": orders holding this name failed and orders "
+                        + "without it passed; the CA said: " + detail));
+        log.info("batch {}: bisection isolated domain {}; {} other name(s) {}", split.id(), f.culprit(), f.rest().size(),
+                f.restCleared() ? "cleared together and are promoted" : "are rehearsed again together");
+        if (f.restCleared()) {
+            // the probe just cleared holds exactly the other names: promote it
+            batches.apply(new BatchTransition(closing.id(), BatchState.CLEARED, Optional.empty(), Optional.empty(),
+                    quarantine, quarantineUntil(closing), Map.of(), List.of(promotion(closing)), Optional.empty(),
+                    Optional.empty()));
+            return;
+        }
+        List<NewBatch> children = f.rest().isEmpty() ? List.of() : List.of(new NewBatch(CaEnvironment.STAGING,
+                split.customer(), Optional.of(split.id()), Optional.empty(), f.rest(), List.of(),
+                Optional.of(new BisectState(f.verified(), List.of(), List.of())), closing.attempts()));
+        batches.apply(new BatchTransition(closing.id(), closingState, Optional.of("UNATTRIBUTED"), Optional.of(detail),
+                quarantine, quarantineUntil(closing), Map.of(), children, Optional.empty(), Optional.of(split.id())));
+    }
+
+    private static NewBatch probe(Batch split, Bisection.Probe p) {
+        return new NewBatch(CaEnvironment.STAGING, split.customer(), Optional.of(split.id()), Optional.empty(),
+                p.members(), p.suspectsTested(), Optional.empty(), 0);
+    }
+
+    private static NewBatch promotion(Batch staging) {
+        return new NewBatch(CaEnvironment.PRODUCTION, staging.customer(), Optional.empty(), Optional.of(staging.id()),
+                staging.members().stream().map(BatchMember::domainId).toList(), List.of(), Optional.empty(), 0);
+    }
+
+    /** A staging order succeeded: promote exactly its names to production (or continue a bisection). */
+    void cleared(Batch b) {
+        if (!b.probeIds().isEmpty()) {
+            Batch split = batches.load(b.parentId().orElseThrow());
+            search(b, split, Bisection.probeCleared(split.bisect().orElseThrow(), List.copyOf(b.probeIds())), true);
+            return;
+        }
+        log.info("batch {}: staging cleared {} names; promoting them to production", b.id(), b.members().size());
+        batches.apply(new BatchTransition(b.id(), BatchState.CLEARED, Optional.empty(), Optional.empty(), Map.of(),
+                clock.instant(), Map.of(), List.of(promotion(b)), Optional.empty(), Optional.empty()));
+    }
+
+    /** The order expired or was deactivated without an error: order the same names again. */
+    void expired(Batch b, String status) {
+        batches.apply(new BatchTransition(b.id(), BatchState.ABANDONED, Optional.of("ORDER_" + status.toUpperCase()),
+                Optional.of("the order became " + status + "; the names are ordered again"), Map.of(), clock.instant(),
+                Map.of(), List.of(new NewBatch(b.environment(), b.customer(),
+                b.probeIds().isEmpty() ? Optional.of(b.id()) : b.parentId(), b.rehearsalId(),
+                b.members().stream().map(BatchMember::domainId).toList(), List.copyOf(b.probeIds()), b.bisect(),
+                b.attempts() + 1)), Optional.empty(), Optional.empty()));
+    }
+
+    /** A 429: wait until the CA's Retry-After; a paused name is taken out with the unpause URL for the operator. */
+    void rateLimited(Batch b, CaSession ca, CaRateLimitedException e) {
+        certificates.recordEvent(b.environment(), Optional.of(ca.accountId()), Optional.of(b.id()), e.request().name(),
+                e.paused() ? "paused" : "rate-limited", e.problem().map(CaProblem::type), Optional.ofNullable(e.getMessage()),
+                b.identifiers(), e.retryAfter());
+        if (e.paused() && !e.blame().namesNobody()) {
+            Map<Long, Reason> paused = new HashMap<>();
+            for (BatchMember m : b.members()) {
+                if (e.blame().names().contains(m.identifier())) {
+                    paused.put(m.domainId(), new Reason("CA_PAUSED", "Let's Encrypt paused issuance for this name on "
+                            + "account " + ca.accountUrl() + "; an operator must unpause it at "
+                            + e.unpauseUrl().map(Object::toString).orElse("the URL in the CA's message")));
+                }
+            }
+            if (!paused.isEmpty()) {
+                blameMembers(b, paused);
+                return;
+            }
+        }
+        Instant until = e.retryAfter().orElse(clock.instant().plus(PipelineSettings.backoff(settings.caBackoff(),
+                settings.quarantineBackoffMax(), b.attempts())));
+        log.warn("batch {}: {} rate limited at {}; waiting until {}: {}", b.id(), b.environment().wire(),
+                e.request(), until, e.scope());
+        batches.defer(b.id(), until, "RATE_LIMITED", e.scope());
+    }
+
+    /** The CA could not serve the step, or refused it for a reason that is ours: retry with backoff, or give up. */
+    void caFault(Batch b, CaSession ca, CaException e, Optional<Instant> retryAfter) {
+        certificates.recordEvent(b.environment(), Optional.of(ca.accountId()), Optional.of(b.id()), e.request().name(),
+                "unavailable", e.problem().map(CaProblem::type), Optional.ofNullable(e.getMessage()), List.of(), retryAfter);
+        if (b.attempts() + 1 >= settings.maxAttempts()) {
+            log.warn("batch {}: {} failed {} times ({}); giving up, its names go back to the queue", b.id(),
+                    e.request(), b.attempts() + 1, e.getMessage());
+            Map<Long, Reason> release = new HashMap<>();
+            Reason why = new Reason("CA_UNAVAILABLE", String.valueOf(e.getMessage()));
+            b.members().forEach(m -> release.put(m.domainId(), why));
+            if (!b.probeIds().isEmpty()) {
+                // the search cannot go on: its parked names return to the queue too
+                batches.load(b.parentId().orElseThrow()).members().forEach(m -> release.put(m.domainId(), why));
+            }
+            batches.apply(new BatchTransition(b.id(), BatchState.ABANDONED, Optional.of("CA_UNAVAILABLE"),
+                    Optional.ofNullable(e.getMessage()), Map.of(), clock.instant(), release, List.of(), Optional.empty(),
+                    Optional.empty()));
+            return;
+        }
+        Instant until = retryAfter.orElse(clock.instant().plus(PipelineSettings.backoff(settings.caBackoff(),
+                settings.quarantineBackoffMax(), b.attempts())));
+        log.warn("batch {}: {} at {} failed, not the names' fault; retrying at {}: {}", b.id(), e.request(),
+                b.environment().wire(), until, e.getMessage());
+        batches.defer(b.id(), until, e.getClass().getSimpleName(), String.valueOf(e.getMessage()));
+    }
+}

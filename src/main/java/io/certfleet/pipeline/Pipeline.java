@@ -1,0 +1,161 @@
+package io.certfleet.pipeline;
+
+import io.certfleet.acme.Keys;
+import io.certfleet.challenge.ChallengePublisher;
+import io.certfleet.model.CaEnvironment;
+import io.certfleet.store.BatchStore;
+import io.certfleet.store.CertificateStore;
+import io.certfleet.store.PrecheckStore;
+import io.certfleet.store.ReportStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The issuance pipeline: admission (fresh-skip, pre-check, packing), then batches stepped through staging
+ * rehearsal, isolation and production promotion. {@link #stepDue()} is one unit of work for a scheduler;
+ * {@link #runOnce(Duration)} is the whole cycle on demand.
+ */
+public final class Pipeline implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Pipeline.class);
+    static final Duration LEASE = Duration.ofMinutes(5);
+
+    private final BatchStore batches;
+    private final ReportStore reports;
+    private final Admission admission;
+    private final BatchStepper stepper;
+    private final Map<CaEnvironment, CaSession> sessions;
+    private final PipelineSettings settings;
+    private final Clock clock;
+    private final String node;
+    private final ExecutorService stepPool;
+    private final ExecutorService acmePool;
+
+    public Pipeline(BatchStore batches, CertificateStore certificates, PrecheckStore precheckStore, ReportStore reports,
+                    Map<CaEnvironment, CaSession> sessions, ChallengePublisher publisher, Prechecker prechecker,
+                    PipelineSettings settings, Keys.Type keyType, Clock clock, String node) {
+        this.batches = batches;
+        this.reports = reports;
+        this.sessions = Map.copyOf(sessions);
+        this.settings = settings;
+        this.clock = clock;
+        this.node = node;
+        this.stepPool = Executors.newFixedThreadPool(settings.parallelBatches(), daemonThreads("certfleet-step"));
+        // several acme4j sessions work each order's authorizations in parallel (a session makes one call at a time)
+        this.acmePool = Executors.newFixedThreadPool(4 * settings.parallelBatches(), daemonThreads("certfleet-acme"));
+        this.admission = new Admission(precheckStore, batches, prechecker, settings, clock);
+        this.stepper = new BatchStepper(batches, certificates, precheckStore, this.sessions, publisher, prechecker,
+                settings, keyType, clock, acmePool);
+    }
+
+    private static java.util.concurrent.ThreadFactory daemonThreads(String name) {
+        var n = new java.util.concurrent.atomic.AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, name + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
+    /** Admits due names into new batches. */
+    public Admission.Report admit() {
+        return admission.admit(Optional.ofNullable(sessions.get(CaEnvironment.PRODUCTION)).map(CaSession::accountId));
+    }
+
+    /** Leases the batches that are due and advances each by one step, in parallel; returns how many were stepped. */
+    public int stepDue() {
+        List<Long> due = batches.claimDue(clock.instant(), node, LEASE, settings.parallelBatches());
+        List<Future<?>> running = new ArrayList<>();
+        for (long id : due) {
+            running.add(stepPool.submit(() -> stepSafely(id)));
+        }
+        for (Future<?> f : running) {
+            try {
+                f.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return due.size();
+            } catch (ExecutionException e) {
+                log.error("pipeline: a step failed unexpectedly", e.getCause());
+            }
+        }
+        return due.size();
+    }
+
+    private void stepSafely(long id) {
+        try {
+            stepper.step(id);
+        } catch (RuntimeException e) {
+            log.error("batch {}: step failed; it is retried in {}", id, settings.caBackoff(), e);
+            try {
+                batches.defer(id, clock.instant().plus(settings.caBackoff()), e.getClass().getSimpleName(),
+                        String.valueOf(e.getMessage()));
+            } catch (RuntimeException again) {
+                log.error("batch {}: could not record the failure", id, again);
+            }
+        } finally {
+            try {
+                batches.release(id, node);
+            } catch (RuntimeException e) {
+                log.warn("batch {}: releasing the lease failed (it expires by itself): {}", id, e.toString());
+            }
+        }
+    }
+
+    /**
+     * One full cycle: admit, then step batches until none is open or {@code maxDuration} has passed (open
+     * batches then continue at the next cycle, from their stored URLs).
+     */
+    public CycleSummary runOnce(Duration maxDuration) throws InterruptedException {
+        Instant start = clock.instant();
+        Instant deadline = start.plus(maxDuration);
+        Admission.Report admitted = admit();
+        while (clock.instant().isBefore(deadline)) {
+            int stepped = stepDue();
+            if (stepped > 0) {
+                continue;
+            }
+            Optional<Instant> next = batches.nextDue();
+            if (next.isEmpty()) {
+                break;
+            }
+            long waitMs = Math.max(50, Math.min(1000, Duration.between(clock.instant(), next.get()).toMillis()));
+            Thread.sleep(Math.min(waitMs, Math.max(1, Duration.between(clock.instant(), deadline).toMillis())));
+        }
+        ReportStore.RunStats s = reports.since(start);
+        var summary = new CycleSummary(s.namesIssued(), s.quarantinedByReason(), s.heldByReason(), admitted.fresh(),
+                admitted.checked(), admitted.degraded(), s.stagingOrders(), s.productionOrders(), s.certificates(),
+                s.pending(), s.openBatches(), Duration.between(start, clock.instant()));
+        log.info("cycle: {} names issued in {} certificate(s); {} staging and {} production orders; quarantined {}; "
+                        + "held {}; {} open batch(es) left; {} s", summary.namesIssued(), summary.certificatesWritten(),
+                summary.stagingOrders(), summary.productionOrders(), summary.quarantinedByReason(),
+                summary.heldByReason(), summary.openBatchesLeft(), summary.elapsed().toSeconds());
+        return summary;
+    }
+
+    @Override
+    public void close() {
+        stepPool.shutdown();
+        acmePool.shutdown();
+        try {
+            if (!stepPool.awaitTermination(30, TimeUnit.SECONDS)) {
+                log.warn("shutdown: pipeline steps did not finish in 30 s; their batches resume from stored URLs");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        acmePool.shutdownNow();
+    }
+}

@@ -1,0 +1,39 @@
+package io.certfleet.pipeline;
+
+import io.certfleet.batch.Packer;
+
+import java.time.Duration;
+
+/**
+ * How the pipeline behaves; built from the configuration by the composition root.
+ *
+ * @param maxNames               most names per order
+ * @param grouping               how names are packed
+ * @param freshFor               a production authorization validated less than this ago needs no pre-check or
+ *                               rehearsal (Let's Encrypt rechecks CAA after 7 h)
+ * @param holdAtRisk             hold back at-risk names (sweep findings) instead of ordering them
+ * @param parallelBatches        batches stepped at once
+ * @param pollInterval           how long to wait between polls when the CA gives no Retry-After
+ * @param maxAttempts            CA-side failures (outages, our-side errors) of one batch before it is abandoned
+ *                               and its names go back to the queue
+ * @param maxProductionReorders  production failures attributed to names before the rest waits for the next run
+ * @param quarantineBackoff      first re-check delay of a quarantined name; doubles per attempt
+ * @param quarantineBackoffMax   longest re-check delay
+ * @param caBackoff              first retry delay after a CA-side failure without Retry-After; doubles per attempt
+ */
+public record PipelineSettings(int maxNames, Packer.Grouping grouping, Duration freshFor, boolean holdAtRisk,
+                               int parallelBatches, Duration pollInterval, int maxAttempts, int maxProductionReorders,
+                               Duration quarantineBackoff, Duration quarantineBackoffMax, Duration caBackoff) {
+
+    public static PipelineSettings defaults() {
+        return new PipelineSettings(100, Packer.Grouping.KEEP_CUSTOMERS_TOGETHER, Duration.ofHours(7), true, 4,
+                Duration.ofSeconds(2), 8, 3, Duration.ofHours(1), Duration.ofDays(7), Duration.ofSeconds(30));
+    }
+
+    /** {@code base · 2^(attempts)} capped at {@code max}. */
+    static Duration backoff(Duration base, Duration max, int attempts) {
+        int shift = Math.min(Math.max(attempts, 0), 20);
+        Duration d = base.multipliedBy(1L << shift);
+        return d.compareTo(max) > 0 ? max : d;
+    }
+}

@@ -1,0 +1,230 @@
+package io.certfleet.store;
+
+import io.certfleet.model.Batch;
+import io.certfleet.model.BatchMember;
+import io.certfleet.model.BatchState;
+import io.certfleet.model.BatchTransition;
+import io.certfleet.model.BisectState;
+import io.certfleet.model.CaEnvironment;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Batches and their members: creation, leases for the node that steps a batch, recording where the order lives
+ * at the CA, and atomic transitions. Every method is one transaction.
+ */
+public final class BatchStore {
+    private static final String OPEN = "('planned', 'ordered', 'authorizing', 'finalizing')";
+
+    private final Store store;
+
+    public BatchStore(Store store) {
+        this.store = store;
+    }
+
+    /** Creates a batch whose names move to {@code batched}. Fails if a name is already in an open batch. */
+    public long create(BatchTransition.NewBatch b) {
+        return store.inTransaction(s -> s.doReturningWork(c -> insertBatch(c, b, Instant.now())));
+    }
+
+    /** Creates several batches in one transaction. */
+    public List<Long> createAll(List<BatchTransition.NewBatch> batches) {
+        return store.inTransaction(s -> s.doReturningWork(c -> {
+            List<Long> ids = new ArrayList<>();
+            Instant now = Instant.now();
+            for (var b : batches) {
+                ids.add(insertBatch(c, b, now));
+            }
+            return ids;
+        }));
+    }
+
+    private static long insertBatch(Connection c, BatchTransition.NewBatch b, Instant now) throws SQLException {
+        long id = Jdbc.insertReturningId(c, """
+                INSERT INTO batch (environment, customer, parent_id, rehearsal_id, attempts, probe_ids, bisect_verified,
+                                   bisect_suspects, bisect_unknown, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                b.environment().wire(), b.customer(), b.parentId(), b.rehearsalId(), b.attempts(),
+                b.probeIds().isEmpty() ? null : Jdbc.LongArray.of(b.probeIds()),
+                b.bisect().map(x -> Jdbc.LongArray.of(x.verified())).orElse(null),
+                b.bisect().map(x -> Jdbc.LongArray.of(x.suspects())).orElse(null),
+                b.bisect().map(x -> Jdbc.LongArray.of(x.unknown())).orElse(null), now, now);
+        if (b.parentId().isPresent()) {
+            // names parked in a split parent move into the child
+            Jdbc.update(c, "UPDATE batch_member SET active = false WHERE batch_id = ? AND domain_id = ANY(?) AND active",
+                    b.parentId().get(), Jdbc.LongArray.of(b.domainIds()));
+        }
+        Jdbc.update(c, "INSERT INTO batch_member (batch_id, domain_id) SELECT ?, unnest(?::bigint[])",
+                id, Jdbc.LongArray.of(b.domainIds()));
+        Jdbc.update(c, "UPDATE domain SET state = 'batched', updated_at = ? WHERE id = ANY(?)",
+                now, Jdbc.LongArray.of(b.domainIds()));
+        return id;
+    }
+
+    /**
+     * Leases up to {@code limit} open batches that are due, so no other node steps them meanwhile
+     * ({@code FOR UPDATE SKIP LOCKED} plus a lease that expires if this node dies).
+     */
+    public List<Long> claimDue(Instant now, String owner, Duration lease, int limit) {
+        return store.inTransaction(s -> s.doReturningWork(c -> Jdbc.query(c, """
+                UPDATE batch SET lease_owner = ?, lease_until = ? WHERE id IN (
+                    SELECT id FROM batch WHERE state IN %s AND (not_before IS NULL OR not_before <= ?)
+                      AND (lease_until IS NULL OR lease_until < ?)
+                    ORDER BY coalesce(not_before, created_at), id FOR UPDATE SKIP LOCKED LIMIT ?)
+                RETURNING id""".formatted(OPEN), rs -> rs.getLong(1), owner, now.plus(lease), now, now, limit)));
+    }
+
+    public void release(long batchId, String owner) {
+        store.inTransaction(s -> s.doReturningWork(c -> Jdbc.update(c,
+                "UPDATE batch SET lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?",
+                batchId, owner)));
+    }
+
+    /** The earliest time an open batch becomes due, or empty when there are no open batches. */
+    public Optional<Instant> nextDue() {
+        return store.inTransaction(s -> s.doReturningWork(c -> Jdbc.query(c,
+                "SELECT min(coalesce(not_before, '-infinity'::timestamptz)) AS t, count(*) AS n FROM batch WHERE state IN "
+                        + OPEN, rs -> rs.getLong("n") == 0 ? Optional.<Instant>empty()
+                        : Optional.of(Jdbc.instant(rs, "t").orElse(Instant.EPOCH))).get(0)));
+    }
+
+    public int openCount() {
+        return store.inTransaction(s -> s.doReturningWork(c -> Jdbc.query(c,
+                "SELECT count(*) FROM batch WHERE state IN " + OPEN, rs -> rs.getInt(1)).get(0)));
+    }
+
+    public Batch load(long id) {
+        return store.inTransaction(s -> s.doReturningWork(c -> loadBatch(c, id)));
+    }
+
+    private static Batch loadBatch(Connection c, long id) throws SQLException {
+        List<BatchMember> members = Jdbc.query(c, """
+                SELECT m.domain_id, d.identifier, m.authz_url, m.triggered FROM batch_member m
+                JOIN domain d ON d.id = m.domain_id WHERE m.batch_id = ? AND m.active ORDER BY d.identifier""",
+                rs -> new BatchMember(rs.getLong(1), rs.getString(2), Optional.ofNullable(rs.getString(3)),
+                        rs.getBoolean(4)), id);
+        return Jdbc.query(c, "SELECT * FROM batch WHERE id = ?", rs -> {
+            List<Long> verified = Jdbc.longs(rs, "bisect_verified");
+            Optional<BisectState> bisect = rs.getArray("bisect_verified") == null ? Optional.empty()
+                    : Optional.of(new BisectState(verified, Jdbc.longs(rs, "bisect_suspects"),
+                    Jdbc.longs(rs, "bisect_unknown")));
+            return new Batch(rs.getLong("id"), CaEnvironment.fromWire(rs.getString("environment")),
+                    BatchState.fromWire(rs.getString("state")), Optional.ofNullable(rs.getString("customer")),
+                    Jdbc.optLong(rs, "parent_id"), Jdbc.optLong(rs, "rehearsal_id"), Jdbc.optLong(rs, "account_id"),
+                    Optional.ofNullable(rs.getString("order_url")), rs.getInt("attempts"),
+                    Jdbc.instant(rs, "not_before"), members, Set.copyOf(Jdbc.longs(rs, "probe_ids")), bisect,
+                    Optional.ofNullable(rs.getBytes("cert_key_ciphertext")),
+                    Optional.ofNullable(rs.getString("cert_key_algorithm")),
+                    Optional.ofNullable(rs.getString("error_detail")));
+        }, id).stream().findFirst().orElseThrow(() -> new IllegalArgumentException("no batch " + id));
+    }
+
+    /** Records the order's URL and account; the batch becomes {@code ordered}. */
+    public void markOrdered(long batchId, long accountId, String orderUrl) {
+        store.inTransaction(s -> s.doReturningWork(c -> Jdbc.update(c, """
+                UPDATE batch SET state = 'ordered', account_id = ?, order_url = ?, not_before = NULL, error_type = NULL,
+                       error_detail = NULL, updated_at = now() WHERE id = ?""", accountId, orderUrl, batchId)));
+    }
+
+    /** Remembers where each member's authorization lives and which challenges were triggered. */
+    public void recordAuthorizations(long batchId, Map<Long, String> authzUrls, Collection<Long> triggered) {
+        store.inTransaction(s -> s.doReturningWork(c -> {
+            for (var e : authzUrls.entrySet()) {
+                Jdbc.update(c, "UPDATE batch_member SET authz_url = ? WHERE batch_id = ? AND domain_id = ?",
+                        e.getValue(), batchId, e.getKey());
+            }
+            if (!triggered.isEmpty()) {
+                Jdbc.update(c, "UPDATE batch_member SET triggered = true WHERE batch_id = ? AND domain_id = ANY(?)",
+                        batchId, Jdbc.LongArray.of(triggered));
+            }
+            return null;
+        }));
+    }
+
+    /** Moves an open batch to another open state, or keeps it and sets when to look at it again. */
+    public void advance(long batchId, BatchState state, Optional<Instant> notBefore) {
+        store.inTransaction(s -> s.doReturningWork(c -> Jdbc.update(c,
+                "UPDATE batch SET state = ?, not_before = ?, updated_at = now() WHERE id = ?",
+                state.wire(), notBefore, batchId)));
+    }
+
+    /** The CA could not serve this step (not the names' fault): try again at {@code notBefore}. */
+    public void defer(long batchId, Instant notBefore, String errorType, String errorDetail) {
+        store.inTransaction(s -> s.doReturningWork(c -> Jdbc.update(c, """
+                UPDATE batch SET not_before = ?, attempts = attempts + 1, error_type = ?, error_detail = ?,
+                       updated_at = now() WHERE id = ?""", notBefore, errorType, errorDetail, batchId)));
+    }
+
+    /** Stores the encrypted certificate key before finalize, so a crash after finalize loses nothing. */
+    public void storeCertificateKey(long batchId, byte[] ciphertext, String algorithm) {
+        store.inTransaction(s -> s.doReturningWork(c -> Jdbc.update(c,
+                "UPDATE batch SET cert_key_ciphertext = ?, cert_key_algorithm = ? WHERE id = ?",
+                ciphertext, algorithm, batchId)));
+    }
+
+    /** Applies a transition atomically (see {@link BatchTransition}); returns the ids of the children created. */
+    public List<Long> apply(BatchTransition t) {
+        return store.inTransaction(s -> s.doReturningWork(c -> {
+            Instant now = Instant.now();
+            Jdbc.update(c, """
+                    UPDATE batch SET state = ?, error_type = ?, error_detail = ?, not_before = NULL, lease_owner = NULL,
+                           lease_until = NULL, updated_at = ? WHERE id = ?""",
+                    t.newState().wire(), t.errorType(), t.errorDetail(), now, t.batchId());
+            Jdbc.update(c, "UPDATE batch_member SET active = false WHERE batch_id = ?", t.batchId());
+            for (var q : t.quarantine().entrySet()) {
+                Jdbc.update(c, "UPDATE batch_member SET outcome = ?, outcome_detail = ? WHERE batch_id = ? AND domain_id = ?",
+                        q.getValue().code(), q.getValue().detail(), t.batchId(), q.getKey());
+                Jdbc.update(c, "UPDATE batch_member SET active = false WHERE domain_id = ? AND active", q.getKey());
+                Jdbc.update(c, """
+                        UPDATE domain SET state = 'quarantined', reason_code = ?, reason_detail = ?, attempts = attempts + 1,
+                               next_attempt_at = ?, updated_at = ? WHERE id = ?""",
+                        q.getValue().code(), q.getValue().detail(), t.quarantineUntil(), now, q.getKey());
+            }
+            if (t.parkIn().isPresent()) {
+                Jdbc.update(c, """
+                        UPDATE batch_member p SET active = true FROM batch_member m
+                        WHERE m.batch_id = ? AND p.batch_id = ? AND p.domain_id = m.domain_id AND NOT (m.domain_id = ANY(?))""",
+                        t.batchId(), t.parkIn().get(), Jdbc.LongArray.of(t.quarantine().keySet()));
+            }
+            for (var r : t.release().entrySet()) {
+                Jdbc.update(c, "UPDATE batch_member SET active = false WHERE domain_id = ? AND active", r.getKey());
+                Jdbc.update(c, """
+                        UPDATE domain SET state = 'pending', reason_code = ?, reason_detail = ?, updated_at = ?
+                        WHERE id = ? AND state = 'batched'""", r.getValue().code(), r.getValue().detail(), now, r.getKey());
+            }
+            List<Long> ids = new ArrayList<>();
+            for (var child : t.children()) {
+                ids.add(insertBatch(c, child, now));
+            }
+            // no name is left stranded: members that went nowhere else return to the queue
+            Jdbc.update(c, """
+                    UPDATE domain d SET state = 'pending', updated_at = ? FROM batch_member m
+                    WHERE m.batch_id = ? AND m.domain_id = d.id AND d.state = 'batched'
+                      AND NOT EXISTS (SELECT 1 FROM batch_member o WHERE o.domain_id = d.id AND o.active)""",
+                    now, t.batchId());
+            if (t.parentUpdate().isPresent()) {
+                var p = t.parentUpdate().get();
+                if (p.bisect().isPresent()) {
+                    BisectState b = p.bisect().get();
+                    Jdbc.update(c, "UPDATE batch SET bisect_verified = ?, bisect_suspects = ?, bisect_unknown = ? WHERE id = ?",
+                            Jdbc.LongArray.of(b.verified()), Jdbc.LongArray.of(b.suspects()),
+                            Jdbc.LongArray.of(b.unknown()), p.parentId());
+                }
+                if (p.newState().isPresent()) {
+                    Jdbc.update(c, "UPDATE batch SET state = ?, updated_at = ? WHERE id = ?",
+                            p.newState().get().wire(), now, p.parentId());
+                }
+            }
+            return ids;
+        }));
+    }
+}

@@ -1,0 +1,149 @@
+package io.certfleet.store;
+
+import io.certfleet.model.CaEnvironment;
+import io.certfleet.model.IssuedCertificateRecord;
+
+import java.sql.Array;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Certificates, validation ages and the CA event ledger. Certificate keys are encrypted with the
+ * {@link SecretBox} under the context {@code certificate-key:<batch id>}, the same ciphertext the batch stored
+ * before finalize.
+ */
+public final class CertificateStore {
+    private final Store store;
+    private final SecretBox box;
+
+    public CertificateStore(Store store, SecretBox box) {
+        this.store = store;
+        this.box = box;
+    }
+
+    public static String keyContext(long batchId) {
+        return "certificate-key:" + batchId;
+    }
+
+    public byte[] encryptKey(long batchId, char[] pem) {
+        byte[] plain = new String(pem).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        try {
+            return box.encrypt(plain, keyContext(batchId));
+        } finally {
+            Arrays.fill(plain, (byte) 0);
+        }
+    }
+
+    public char[] decryptKey(long batchId, byte[] ciphertext) {
+        byte[] plain = box.decrypt(ciphertext, keyContext(batchId));
+        try {
+            return new String(plain, java.nio.charset.StandardCharsets.UTF_8).toCharArray();
+        } finally {
+            Arrays.fill(plain, (byte) 0);
+        }
+    }
+
+    /**
+     * Stores an issued certificate for a production batch and marks the batch issued and its names issued, in one
+     * transaction. Idempotent on (environment, serial): a second call after a crash finds the row and only
+     * completes the state changes.
+     */
+    public long storeIssued(long batchId, CaEnvironment env, List<Long> domainIds, List<String> names, String serial,
+                            Instant notBefore, Instant notAfter, String chainPem, String certificateUrl) {
+        return store.inTransaction(s -> s.doReturningWork(c -> {
+            Instant now = Instant.now();
+            List<Long> existing = Jdbc.query(c, "SELECT id FROM certificate WHERE environment = ? AND serial = ?",
+                    rs -> rs.getLong(1), env.wire(), serial);
+            long id;
+            if (existing.isEmpty()) {
+                id = Jdbc.insertReturningId(c, """
+                        INSERT INTO certificate (environment, batch_id, names, serial, not_before, not_after, chain_pem,
+                                                 key_algorithm, key_ciphertext, certificate_url, created_at)
+                        SELECT ?, id, ?, ?, ?, ?, ?, cert_key_algorithm, cert_key_ciphertext, ?, ? FROM batch WHERE id = ?""",
+                        env.wire(), Jdbc.TextArray.of(names), serial, notBefore, notAfter, chainPem, certificateUrl, now,
+                        batchId);
+                Jdbc.update(c, "INSERT INTO certificate_name (certificate_id, domain_id) SELECT ?, unnest(?::bigint[])",
+                        id, Jdbc.LongArray.of(domainIds));
+            } else {
+                id = existing.get(0);
+            }
+            Jdbc.update(c, """
+                    UPDATE batch SET state = 'issued', certificate_url = ?, not_before = NULL, lease_owner = NULL,
+                           lease_until = NULL, updated_at = ? WHERE id = ?""", certificateUrl, now, batchId);
+            Jdbc.update(c, "UPDATE batch_member SET active = false, outcome = 'issued' WHERE batch_id = ?", batchId);
+            Jdbc.update(c, """
+                    UPDATE domain SET state = 'issued', reason_code = NULL, reason_detail = NULL, next_attempt_at = NULL,
+                           attempts = 0, updated_at = ? WHERE id = ANY(?) AND state <> 'removed'""",
+                    now, Jdbc.LongArray.of(domainIds));
+            return id;
+        }));
+    }
+
+    /** Records (or refreshes) when a name was last validated in an environment, for fresh-skip and operators. */
+    public void recordValidation(long domainId, CaEnvironment env, long accountId, Instant validatedAt,
+                                 String authzUrl, Optional<Instant> expires) {
+        store.inTransaction(s -> s.doReturningWork(c -> Jdbc.update(c, """
+                INSERT INTO validation (domain_id, environment, account_id, validated_at, authz_url, authz_expires)
+                VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT (domain_id, environment, account_id) DO UPDATE SET validated_at = excluded.validated_at,
+                    authz_url = excluded.authz_url, authz_expires = excluded.authz_expires, recorded_at = now()""",
+                domainId, env.wire(), accountId, validatedAt, authzUrl, expires)));
+    }
+
+    /** One ACME request's outcome, for the rate-limit ledger and for operators. */
+    public void recordEvent(CaEnvironment env, Optional<Long> accountId, Optional<Long> batchId, String request,
+                            String outcome, Optional<String> problemType, Optional<String> detail,
+                            List<String> identifiers, Optional<Instant> retryAfter) {
+        store.inTransaction(s -> s.doReturningWork(c -> Jdbc.update(c, """
+                INSERT INTO ca_event (environment, account_id, batch_id, request, outcome, problem_type, detail,
+                                      identifiers, retry_after) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                env.wire(), accountId, batchId, request, outcome, problemType,
+                detail.map(d -> d.length() > 2000 ? d.substring(0, 2000) : d),
+                identifiers.isEmpty() ? null : Jdbc.TextArray.of(identifiers), retryAfter)));
+    }
+
+    /** Counts of ACME requests per (environment, request, outcome) since {@code since}. */
+    public List<EventCount> eventCounts(Instant since) {
+        return store.inTransaction(s -> s.doReturningWork(c -> Jdbc.query(c, """
+                SELECT environment, request, outcome, count(*) FROM ca_event WHERE occurred_at >= ?
+                GROUP BY 1, 2, 3 ORDER BY 1, 2, 3""",
+                rs -> new EventCount(CaEnvironment.fromWire(rs.getString(1)), rs.getString(2), rs.getString(3),
+                        rs.getLong(4)), since)));
+    }
+
+    /** A count of ACME requests of one kind and outcome. */
+    public record EventCount(CaEnvironment environment, String request, String outcome, long count) {
+    }
+
+    public List<IssuedCertificateRecord> list(CaEnvironment env) {
+        return store.inTransaction(s -> s.doReturningWork(c -> Jdbc.query(c, """
+                SELECT id, environment, batch_id, names, serial, not_before, not_after, chain_pem FROM certificate
+                WHERE environment = ? ORDER BY id""", rs -> {
+            Array a = rs.getArray("names");
+            return new IssuedCertificateRecord(rs.getLong("id"), CaEnvironment.fromWire(rs.getString("environment")),
+                    rs.getLong("batch_id"), Arrays.asList((String[]) a.getArray()), rs.getString("serial"),
+                    rs.getTimestamp("not_before").toInstant(), rs.getTimestamp("not_after").toInstant(),
+                    rs.getString("chain_pem"));
+        }, env.wire())));
+    }
+
+    public Optional<IssuedCertificateRecord> find(long id) {
+        return store.inTransaction(s -> s.doReturningWork(c -> Jdbc.query(c, """
+                SELECT id, environment, batch_id, names, serial, not_before, not_after, chain_pem FROM certificate
+                WHERE id = ?""", rs -> new IssuedCertificateRecord(rs.getLong("id"),
+                CaEnvironment.fromWire(rs.getString("environment")), rs.getLong("batch_id"),
+                Arrays.asList((String[]) rs.getArray("names").getArray()), rs.getString("serial"),
+                rs.getTimestamp("not_before").toInstant(), rs.getTimestamp("not_after").toInstant(),
+                rs.getString("chain_pem")), id).stream().findFirst()));
+    }
+
+    /** The decrypted private key of a stored certificate (PEM). */
+    public char[] privateKey(long certificateId) {
+        return store.inTransaction(s -> s.doReturningWork(c -> Jdbc.query(c,
+                "SELECT batch_id, key_ciphertext FROM certificate WHERE id = ?",
+                rs -> decryptKey(rs.getLong(1), rs.getBytes(2)), certificateId).stream().findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("no certificate " + certificateId))));
+    }
+}
