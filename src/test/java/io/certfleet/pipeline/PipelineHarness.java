@@ -1,0 +1,80 @@
+package io.certfleet.pipeline;
+
+import io.certfleet.testsupport.TestDatabase;
+import io.certfleet.testsupport.acme.BoulderProxy;
+import io.certfleet.testsupport.acme.PebbleEnvironment;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The real parts a pipeline test runs against: two Debian Pebbles (staging behind a Boulder-behaviour proxy that
+ * injects Let's Encrypt's failure shapes, production behind a counting proxy), pebble-challtestsrv as the DNS of
+ * both the CAs and certfleet's pre-check, and the shared embedded PostgreSQL.
+ */
+final class PipelineHarness implements AutoCloseable {
+    final TestDatabase db = TestDatabase.get();
+    final int responderPort = TestDatabase.freePort();
+    final PebbleEnvironment pebbles;
+    final BoulderProxy staging;
+    final BoulderProxy production;
+    final Path caFile;
+
+    PipelineHarness() throws IOException {
+        pebbles = PebbleEnvironment.start(responderPort);
+        staging = BoulderProxy.start(pebbles.staging(), pebbles.pki());
+        production = BoulderProxy.start(pebbles.production(), pebbles.pki());
+        caFile = Files.createTempFile("certfleet-test-ca", ".pem");
+        Files.writeString(caFile, pebbles.caPem());
+    }
+
+    /** {@code --set} overrides that point certfleet at these parts. */
+    Map<String, String> overrides() {
+        Map<String, String> m = new LinkedHashMap<>(db.overrides());
+        m.put("acme.staging.directory", staging.directory().toString());
+        m.put("acme.production.directory", production.directory().toString());
+        m.put("acme.trusted-ca-file", caFile.toString());
+        m.put("acme.terms-agreed", "true");
+        m.put("http01.bind", "127.0.0.1");
+        m.put("http01.port", Integer.toString(responderPort));
+        m.put("precheck.resolvers", "127.0.0.1:" + pebbles.dnsPort());
+        m.put("precheck.sweep", "false"); // challtestsrv answers NOTIMP to NS queries
+        m.put("precheck.canary", "example");
+        m.put("pipeline.poll-interval", "PT0.5S");
+        return m;
+    }
+
+    long count(String sql) throws SQLException {
+        try (Connection c = db.database.dataSource().getConnection(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery(sql)) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    Map<String, Long> countBy(String sql) throws SQLException {
+        Map<String, Long> out = new LinkedHashMap<>();
+        try (Connection c = db.database.dataSource().getConnection(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery(sql)) {
+            while (rs.next()) {
+                out.put(rs.getString(1), rs.getLong(2));
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public void close() throws IOException {
+        staging.close();
+        production.close();
+        pebbles.close();
+        Files.deleteIfExists(caFile);
+    }
+}

@@ -1,0 +1,142 @@
+package io.certfleet.pipeline;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.certfleet.batch.Isolation;
+import io.certfleet.testsupport.Cli;
+import io.certfleet.testsupport.acme.BoulderProxy.Endpoint;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The issue's acceptance run: 1,000 imported names, ~5 % bad in assorted ways, one {@code run --once} against two
+ * real Pebbles. Forbidding CAA and SERVFAIL are caught by the pre-check; validation failures and injected
+ * Boulder failures only at staging. Production gets exactly the good names, in certificates, with zero failing
+ * production orders, and staging orders stay within the budget.
+ */
+class PipelineIT {
+    private static PipelineHarness h;
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @BeforeAll
+    static void start() throws Exception {
+        h = new PipelineHarness();
+        h.db.clean();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (h != null) {
+            h.close();
+        }
+    }
+
+    @Test
+    void thousandNamesWithFivePercentBad(@TempDir Path tmp) throws Exception {
+        List<String> lines = new ArrayList<>();
+        Set<String> forbid = new HashSet<>();
+        Set<String> servfail = new HashSet<>();
+        Set<String> unreachable = new HashSet<>();
+        Set<String> rejected = new HashSet<>();
+        Set<String> nobody = new HashSet<>();
+        for (int i = 0; i < 1000; i++) {
+            String name = String.format("n%03d.c%02d.example", i, i / 10);
+            lines.add(name + ",customer" + (i / 10));
+            switch (i % 20) {
+                case 3 -> { if (forbid.size() < 20) forbid.add(name); }
+                case 7 -> { if (servfail.size() < 10) servfail.add(name); }
+                case 11 -> { if (unreachable.size() < 10) unreachable.add(name); }
+                case 13 -> { if (rejected.size() < 5) rejected.add(name); }
+                case 17 -> { if (nobody.size() < 3 && i % 300 == 17) nobody.add(name); }
+                default -> { }
+            }
+        }
+        forbid.forEach(n -> h.pebbles.addCaa(n, "issue", "other-ca.example"));
+        servfail.forEach(h.pebbles::setServfail);
+        unreachable.forEach(n -> h.pebbles.addA(n, "127.0.0.2")); // nothing answers there: validation fails
+        h.staging.rejectIdentifiersAtNewOrder(rejected);
+        h.staging.failFinalizeNamingNobody(nobody);
+
+        Cli.Result imp = Cli.run(h.overrides(), new ByteArrayInputStream(String.join("\n", lines)
+                .getBytes(StandardCharsets.UTF_8)), "import", "-");
+        assertThat(imp.exitCode()).as(imp.err()).isZero();
+
+        long t0 = System.nanoTime();
+        Cli.Result run = Cli.run(h.overrides(), null, "run", "--once", "--format", "json");
+        long wallMs = (System.nanoTime() - t0) / 1_000_000;
+        assertThat(run.exitCode()).as(run.err()).isEqualTo(1); // names were held back
+        JsonNode s = JSON.readTree(run.out());
+
+        int bad = forbid.size() + servfail.size() + unreachable.size() + rejected.size() + nobody.size();
+        assertThat(s.get("finished").asBoolean()).isTrue();
+        assertThat(s.get("names_issued").asLong()).isEqualTo(1000 - bad);
+        Map<String, Long> q = h.countBy("SELECT reason_code, count(*) FROM domain WHERE state = 'quarantined' GROUP BY 1");
+        assertThat(q).containsEntry("CAA_FORBIDS", (long) forbid.size())
+                .containsEntry("DNS_SERVFAIL", (long) servfail.size())
+                .containsEntry("CA_CONNECTION", (long) unreachable.size())
+                .containsEntry("CA_REJECTED_IDENTIFIER", (long) rejected.size())
+                .containsEntry("CA_UNATTRIBUTED", (long) nobody.size());
+        assertThat(h.count("SELECT count(*) FROM domain WHERE state = 'issued'")).isEqualTo(1000 - bad);
+        // each good name is in exactly one production certificate, and no bad one is
+        assertThat(h.count("SELECT count(*) FROM (SELECT domain_id FROM certificate_name GROUP BY 1 HAVING count(*) > 1) x"))
+                .isZero();
+        for (String n : union(forbid, servfail, unreachable, rejected, nobody)) {
+            assertThat(h.count("SELECT count(*) FROM certificate_name cn JOIN domain d ON d.id = cn.domain_id"
+                    + " WHERE d.name = '" + n + "'")).as(n).isZero();
+        }
+        // zero failing production orders: every production order became a certificate
+        long productionOrders = h.production.count(Endpoint.NEW_ORDER);
+        long certificates = h.count("SELECT count(*) FROM certificate WHERE environment = 'production'");
+        assertThat(productionOrders).isEqualTo(certificates).isEqualTo(s.get("production_orders").asLong());
+        assertThat(h.count("SELECT count(*) FROM batch WHERE environment = 'production' AND state <> 'issued'")).isZero();
+        // staging budget: batches + one re-rehearsal per batch with attributable failures + k·⌈log2(100)⌉
+        long batches = h.count("SELECT count(*) FROM batch WHERE environment = 'staging' AND parent_id IS NULL");
+        long attributable = h.count("SELECT count(DISTINCT b.id) FROM batch b WHERE b.environment = 'staging'"
+                + " AND b.parent_id IS NULL AND b.state IN ('failed')");
+        long budget = batches + attributable + (long) nobody.size() * Isolation.bisectionDepth(100);
+        long stagingOrders = h.staging.count(Endpoint.NEW_ORDER);
+        System.out.printf("PipelineIT: %d names, %d bad; staging orders %d (budget %d: %d batches, %d with blamed names,"
+                        + " %d unattributable x %d), production orders %d, wall %d ms%n", 1000, bad, stagingOrders, budget,
+                batches, attributable, nobody.size(), Isolation.bisectionDepth(100), productionOrders, wallMs);
+        assertThat(stagingOrders).isLessThanOrEqualTo(budget);
+
+        // operators see it all in the view
+        assertThat(h.count("SELECT count(*) FROM v_domain_status WHERE production_validated_at IS NOT NULL"))
+                .isEqualTo(1000 - bad);
+
+        // export writes the chain and a 0600 key for the serving layer
+        Cli.Result certs = Cli.run(h.overrides(), null, "certs", "--format", "json");
+        JsonNode first = JSON.readTree(certs.out()).get(0);
+        Cli.Result exp = Cli.run(h.overrides(), null, "export", first.get("id").asText(), "--dir", tmp.toString());
+        assertThat(exp.exitCode()).as(exp.err()).isZero();
+        assertThat(Files.readString(tmp.resolve("fullchain.pem"))).startsWith("-----BEGIN CERTIFICATE-----");
+        assertThat(Files.readString(tmp.resolve("privkey.pem"))).contains("PRIVATE KEY");
+        assertThat(Files.getPosixFilePermissions(tmp.resolve("privkey.pem")))
+                .containsExactlyInAnyOrder(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE);
+        assertThat(run.err() + imp.err()).doesNotContain("PRIVATE KEY");
+    }
+
+    @SafeVarargs
+    private static Set<String> union(Set<String>... sets) {
+        Set<String> all = new HashSet<>();
+        for (Set<String> s : sets) {
+            all.addAll(s);
+        }
+        return all;
+    }
+}
