@@ -344,6 +344,40 @@ class Http01ResponderTest {
     }
 
     @Test
+    void whenTheQueueIsFullNewConnectionsAreClosedAndTheResponderSurvives() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        Http01Responder oneThread = Http01Responder.start((token, now) -> {
+            await(release);
+            return Optional.empty();
+        }, options().withThreads(1), clock);
+        int connections = 200;
+        int capacity = 1 + 128; // one running, the queue holds 128 per thread
+        ExecutorService clients = Executors.newFixedThreadPool(connections);
+        try {
+            List<Future<Integer>> statuses = new ArrayList<>();
+            for (int i = 0; i < connections; i++) {
+                statuses.add(clients.submit(() -> RawHttp.get(oneThread.port(), Http01Responder.PREFIX + "Tok").status()));
+            }
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (statuses.stream().filter(Future::isDone).count() < connections - capacity
+                    && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            release.countDown();
+            Map<Integer, Integer> byStatus = new java.util.TreeMap<>();
+            for (Future<Integer> f : statuses) {
+                byStatus.merge(f.get(10, TimeUnit.SECONDS), 1, Integer::sum);
+            }
+            assertThat(byStatus).isEqualTo(Map.of(-1, connections - capacity, 404, capacity));
+            assertThat(RawHttp.get(oneThread.port(), "/healthz").status()).isEqualTo(200);
+        } finally {
+            release.countDown();
+            clients.shutdownNow();
+            oneThread.close();
+        }
+    }
+
+    @Test
     void closeStopsListeningWithinASecond() throws IOException {
         int port = responder.port();
         long start = System.nanoTime();
