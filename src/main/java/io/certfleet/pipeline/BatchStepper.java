@@ -121,8 +121,14 @@ final class BatchStepper {
     private void authorize(Batch b, CaSession ca) throws CaException {
         OrderState o = ca.account().fetchOrder(Accounts.url(b.orderUrl().orElseThrow()));
         switch (o.status()) {
-            case READY -> finalizeOrder(b, ca, o);
-            case VALID, PROCESSING -> batches.advance(b.id(), BatchState.FINALIZING, Optional.empty());
+            case READY -> {
+                recordValidations(b, ca, o);
+                finalizeOrder(b, ca, o);
+            }
+            case VALID, PROCESSING -> {
+                recordValidations(b, ca, o);
+                batches.advance(b.id(), BatchState.FINALIZING, Optional.empty());
+            }
             case PENDING -> pollAuthorizations(b, ca, o);
             default -> failedOrder(b, ca, o);
         }
@@ -179,6 +185,7 @@ final class BatchStepper {
         List<AuthzResult> results = fetchAll(ca, o.authorizations(), true, b.environment());
         Map<Long, String> urls = new HashMap<>();
         List<Long> triggered = new ArrayList<>();
+        List<Long> valid = new ArrayList<>();
         Map<Long, BatchTransition.Reason> invalid = new HashMap<>();
         Optional<Instant> wait = Optional.empty();
         for (AuthzResult r : results) {
@@ -193,7 +200,10 @@ final class BatchStepper {
                 triggered.add(m.domainId());
             }
             switch (a.status()) {
-                case VALID -> validated(b, ca, m, a);
+                case VALID -> {
+                    validated(b, ca, m, a);
+                    valid.add(m.domainId());
+                }
                 case INVALID -> {
                     invalid.put(m.domainId(), a.error().map(p -> Reasons.of(p, b.environment().wire() + " validation"))
                             .orElse(new BatchTransition.Reason("CA_AUTHORIZATION_INVALID",
@@ -203,7 +213,7 @@ final class BatchStepper {
                 default -> wait = later(wait, a.retryAfter());
             }
         }
-        batches.recordAuthorizations(b.id(), urls, triggered);
+        batches.recordAuthorizations(b.id(), urls, triggered, valid);
         if (!invalid.isEmpty()) {
             certificates.recordEvent(b.environment(), Optional.of(ca.accountId()), Optional.of(b.id()), "AUTHORIZATION",
                     "invalid", Optional.empty(), Optional.of(invalid.values().iterator().next().detail()),
@@ -223,6 +233,33 @@ final class BatchStepper {
         Instant min = clock.instant().plus(Duration.ofMillis(200));
         Optional<Instant> pick = b.isEmpty() ? a : a.isEmpty() ? b : Optional.of(a.get().isAfter(b.get()) ? a.get() : b.get());
         return Optional.of(pick.filter(t -> t.isAfter(min)).orElse(nowPlusPoll()));
+    }
+
+    /**
+     * Every authorization of a ready order is valid; record the validation age of the members this batch has not
+     * seen valid yet (an order can turn ready between two polls, and reused authorizations are valid at once).
+     */
+    private void recordValidations(Batch b, CaSession ca, OrderState o) throws CaException {
+        if (b.members().stream().allMatch(BatchMember::validated)) {
+            return;
+        }
+        Map<String, BatchMember> byIdentifier = byIdentifier(b);
+        List<URL> todo = o.authorizations().stream().filter(u -> {
+            BatchMember m = b.members().stream().filter(x -> x.authzUrl().filter(u.toString()::equals).isPresent())
+                    .findFirst().orElse(null);
+            return m == null || !m.validated();
+        }).toList();
+        Map<Long, String> urls = new HashMap<>();
+        List<Long> valid = new ArrayList<>();
+        for (AuthzResult r : fetchAll(ca, todo, false, b.environment())) {
+            BatchMember m = byIdentifier.get(r.state().identifier());
+            if (m != null && r.state().status() == CaStatus.VALID) {
+                validated(b, ca, m, r.state());
+                urls.put(m.domainId(), r.state().url().toString());
+                valid.add(m.domainId());
+            }
+        }
+        batches.recordAuthorizations(b.id(), urls, List.of(), valid);
     }
 
     private void validated(Batch b, CaSession ca, BatchMember m, AuthorizationState a) {

@@ -108,10 +108,10 @@ public final class BatchStore {
 
     private static Batch loadBatch(Connection c, long id) throws SQLException {
         List<BatchMember> members = Jdbc.query(c, """
-                SELECT m.domain_id, d.identifier, m.authz_url, m.triggered FROM batch_member m
+                SELECT m.domain_id, d.identifier, m.authz_url, m.triggered, m.outcome FROM batch_member m
                 JOIN domain d ON d.id = m.domain_id WHERE m.batch_id = ? AND m.active ORDER BY d.identifier""",
                 rs -> new BatchMember(rs.getLong(1), rs.getString(2), Optional.ofNullable(rs.getString(3)),
-                        rs.getBoolean(4)), id);
+                        rs.getBoolean(4), "validated".equals(rs.getString(5))), id);
         return Jdbc.query(c, "SELECT * FROM batch WHERE id = ?", rs -> {
             List<Long> verified = Jdbc.longs(rs, "bisect_verified");
             Optional<BisectState> bisect = rs.getArray("bisect_verified") == null ? Optional.empty()
@@ -136,7 +136,8 @@ public final class BatchStore {
     }
 
     /** Remembers where each member's authorization lives and which challenges were triggered. */
-    public void recordAuthorizations(long batchId, Map<Long, String> authzUrls, Collection<Long> triggered) {
+    public void recordAuthorizations(long batchId, Map<Long, String> authzUrls, Collection<Long> triggered,
+                                     Collection<Long> validated) {
         store.inTransaction(s -> s.doReturningWork(c -> {
             for (var e : authzUrls.entrySet()) {
                 Jdbc.update(c, "UPDATE batch_member SET authz_url = ? WHERE batch_id = ? AND domain_id = ?",
@@ -145,6 +146,10 @@ public final class BatchStore {
             if (!triggered.isEmpty()) {
                 Jdbc.update(c, "UPDATE batch_member SET triggered = true WHERE batch_id = ? AND domain_id = ANY(?)",
                         batchId, Jdbc.LongArray.of(triggered));
+            }
+            if (!validated.isEmpty()) {
+                Jdbc.update(c, "UPDATE batch_member SET outcome = 'validated' WHERE batch_id = ? AND domain_id = ANY(?)",
+                        batchId, Jdbc.LongArray.of(validated));
             }
             return null;
         }));

@@ -54,16 +54,23 @@ class PipelineIT {
         Set<String> unreachable = new HashSet<>();
         Set<String> rejected = new HashSet<>();
         Set<String> nobody = new HashSet<>();
+        // 100 customers of 10 names; each kind of bad name sits in its own customers, so each failing batch has one
+        // kind of failure (a batch with several kinds discovers them one order after another: see docs/pipeline.md)
         for (int i = 0; i < 1000; i++) {
             String name = String.format("n%03d.c%02d.example", i, i / 10);
-            lines.add(name + ",customer" + (i / 10));
-            switch (i % 20) {
-                case 3 -> { if (forbid.size() < 20) forbid.add(name); }
-                case 7 -> { if (servfail.size() < 10) servfail.add(name); }
-                case 11 -> { if (unreachable.size() < 10) unreachable.add(name); }
-                case 13 -> { if (rejected.size() < 5) rejected.add(name); }
-                case 17 -> { if (nobody.size() < 3 && i % 300 == 17) nobody.add(name); }
-                default -> { }
+            lines.add(name + ",customer" + String.format("%02d", i / 10));
+            int customer = i / 10;
+            int k = i % 10;
+            if (customer >= 95 && k < 4) {
+                forbid.add(name);
+            } else if (customer >= 90 && customer < 95 && k < 2) {
+                servfail.add(name);
+            } else if (customer >= 10 && customer < 15 && (k == 5 || k == 6)) {
+                unreachable.add(name);
+            } else if (customer >= 30 && customer < 35 && k == 7) {
+                rejected.add(name);
+            } else if (i == 205 || i == 505 || i == 705) {
+                nobody.add(name);
             }
         }
         forbid.forEach(n -> h.pebbles.addCaa(n, "issue", "other-ca.example"));
@@ -100,19 +107,27 @@ class PipelineIT {
                     + " WHERE d.name = '" + n + "'")).as(n).isZero();
         }
         // zero failing production orders: every production order became a certificate
-        long productionOrders = h.production.count(Endpoint.NEW_ORDER);
+        // (orders are counted by their URLs: the proxy also sees acme4j's retries after Pebble's badNonce)
+        long productionOrders = h.count("SELECT count(DISTINCT order_url) FROM batch WHERE environment = 'production'");
         long certificates = h.count("SELECT count(*) FROM certificate WHERE environment = 'production'");
         assertThat(productionOrders).isEqualTo(certificates).isEqualTo(s.get("production_orders").asLong());
+        assertThat(h.production.count(Endpoint.NEW_ORDER)).isGreaterThanOrEqualTo((int) productionOrders);
         assertThat(h.count("SELECT count(*) FROM batch WHERE environment = 'production' AND state <> 'issued'")).isZero();
-        // staging budget: batches + one re-rehearsal per batch with attributable failures + k·⌈log2(100)⌉
+        // staging budget: batches + one re-rehearsal per failing batch + k·⌈log2(100)⌉ (the re-rehearsal of a
+        // bisected batch is the order that holds every name but the isolated one)
         long batches = h.count("SELECT count(*) FROM batch WHERE environment = 'staging' AND parent_id IS NULL");
-        long attributable = h.count("SELECT count(DISTINCT b.id) FROM batch b WHERE b.environment = 'staging'"
-                + " AND b.parent_id IS NULL AND b.state IN ('failed')");
+        long attributable = h.count("SELECT count(*) FROM batch b WHERE b.environment = 'staging'"
+                + " AND b.parent_id IS NULL AND b.state IN ('failed', 'split')");
         long budget = batches + attributable + (long) nobody.size() * Isolation.bisectionDepth(100);
-        long stagingOrders = h.staging.count(Endpoint.NEW_ORDER);
-        System.out.printf("PipelineIT: %d names, %d bad; staging orders %d (budget %d: %d batches, %d with blamed names,"
+        long stagingOrders = h.count("SELECT count(DISTINCT order_url) FROM batch WHERE environment = 'staging'")
+                + h.staging.injectedCount(Endpoint.NEW_ORDER); // refused new-orders count against the budget too
+        assertThat(stagingOrders - h.staging.injectedCount(Endpoint.NEW_ORDER)).isEqualTo(s.get("staging_orders").asLong());
+        System.out.printf("PipelineIT: %d names, %d bad; staging orders %d (budget %d: %d batches, %d failing,"
                         + " %d unattributable x %d), production orders %d, wall %d ms%n", 1000, bad, stagingOrders, budget,
                 batches, attributable, nobody.size(), Isolation.bisectionDepth(100), productionOrders, wallMs);
+        h.countBy("SELECT id || ' parent=' || coalesce(parent_id::text, '-') || ' ' || state || ' ' || coalesce(error_type, '')"
+                + " || ' probe=' || coalesce(cardinality(probe_ids), 0), (SELECT count(*) FROM batch_member m WHERE m.batch_id = b.id)"
+                + " FROM batch b WHERE environment = 'staging' ORDER BY id").forEach((k, v) -> System.out.println("  batch " + k + " members=" + v));
         assertThat(stagingOrders).isLessThanOrEqualTo(budget);
 
         // operators see it all in the view
