@@ -7,6 +7,7 @@ import io.certfleet.acme.Keys;
 import io.certfleet.batch.Packer;
 import io.certfleet.caa.CaaChecker;
 import io.certfleet.caa.CaaSettings;
+import io.certfleet.challenge.ChallengePublisher;
 import io.certfleet.challenge.DatabaseHttp01Publisher;
 import io.certfleet.challenge.Http01Responder;
 import io.certfleet.config.ConfigException;
@@ -53,7 +54,12 @@ public final class Issuance {
         this.responder = responder;
     }
 
-    public static Issuance start(Certfleet app, Clock clock) throws CaException {
+    /** The HTTP-01 responder and its publisher, up before any order is placed (and while the CA is unreachable). */
+    public record Responder(Http01Responder server, ChallengePublisher publisher) {
+    }
+
+    /** Starts the HTTP-01 responder on {@code http01.bind:http01.port}; it stops with the app. */
+    public static Responder startResponder(Certfleet app, Clock clock) {
         Settings s = app.settings();
         var tokens = new Http01TokenStore(app.store());
         Http01Responder responder;
@@ -64,7 +70,19 @@ public final class Issuance {
                     + s.http01().port() + " (http01.bind / http01.port): " + e.getMessage(), e);
         }
         app.onStop("HTTP-01 responder", responder);
-        var publisher = new DatabaseHttp01Publisher(tokens, responder);
+        log.info("http-01: responder listening on {}:{}", s.http01().bind(), responder.port());
+        return new Responder(responder, new DatabaseHttp01Publisher(tokens, responder));
+    }
+
+    /** Starts the responder, then connects to both CAs (creating accounts on first use) and builds the pipeline. */
+    public static Issuance start(Certfleet app, Clock clock) throws CaException {
+        return start(app, clock, startResponder(app, clock));
+    }
+
+    /** Connects to both CAs (creating accounts on first use) and builds the pipeline on a running responder. */
+    public static Issuance start(Certfleet app, Clock clock, Responder responder) throws CaException {
+        Settings s = app.settings();
+        var publisher = responder.publisher();
         var accounts = new AccountStore(app.store(), app.secrets());
         Optional<String> trusted = s.acme().trustedCaFile().map(p -> {
             try {
@@ -93,7 +111,7 @@ public final class Issuance {
                 new PrecheckStore(app.store()), new ReportStore(app.store()), sessions, publisher, prechecker,
                 pipelineSettings(s), keyType(s.acme().keyType()), clock, nodeName());
         app.onStop("pipeline", pipeline);
-        return new Issuance(pipeline, responder);
+        return new Issuance(pipeline, responder.server());
     }
 
     static CaaChecker checker(Settings s, List<String> identities, String accountUrl) {
