@@ -62,6 +62,7 @@ public final class Daemon {
         if (issuance == null) {
             try {
                 issuance = Issuance.start(app, clock, responder);
+                issuance.pipeline().recoverLeases();
             } catch (CaException | RuntimeException e) {
                 log.warn("daemon: cannot reach the CA yet ({}); retrying at the next firing", e.getMessage());
                 return Optional.empty();
