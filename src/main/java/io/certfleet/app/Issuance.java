@@ -95,7 +95,9 @@ public final class Issuance {
         Map<CaEnvironment, CaaChecker> checkers = new EnumMap<>(CaEnvironment.class);
         for (CaEnvironment env : CaEnvironment.values()) {
             String dir = env == CaEnvironment.STAGING ? s.acme().stagingDirectory() : s.acme().productionDirectory();
-            var acmeSettings = new AcmeSettings(env, URI.create(dir), trusted, s.acme().timeout(), s.acme().sessions());
+            var acmeSettings = new AcmeSettings(env, URI.create(dir), trusted, s.acme().timeout(), s.acme().sessions(),
+                    env == CaEnvironment.STAGING ? s.acme().stagingRequestsPerSecond()
+                            : s.acme().productionRequestsPerSecond());
             AcmeClient client = AcmeClient.create(acmeSettings, clock);
             CaSession session = Accounts.ensure(client, dir, accounts, s.acme().termsAgreed());
             sessions.put(env, session);
