@@ -81,6 +81,15 @@ public final class Issuance {
 
     /** Connects to both CAs (creating accounts on first use) and builds the pipeline on a running responder. */
     public static Issuance start(Certfleet app, Clock clock, Responder responder) throws CaException {
+        return start(app, clock, responder, java.util.function.UnaryOperator.identity());
+    }
+
+    /**
+     * As {@link #start(Certfleet, Clock, Responder)}, with the pre-check wrapped by {@code precheckDecorator}
+     * (tools and tests that watch or time the pre-checks).
+     */
+    public static Issuance start(Certfleet app, Clock clock, Responder responder,
+                                 java.util.function.UnaryOperator<Prechecker> precheckDecorator) throws CaException {
         Settings s = app.settings();
         var publisher = responder.publisher();
         var accounts = new AccountStore(app.store(), app.secrets());
@@ -108,7 +117,7 @@ public final class Issuance {
             app.onStop("CAA checker (" + env.wire() + ")", checker);
             log.info("{}: account {} at {}; CAA identities {}", env.wire(), session.accountUrl(), dir, identities);
         }
-        Prechecker prechecker = (ids, env) -> checkers.get(env).check(ids);
+        Prechecker prechecker = precheckDecorator.apply((ids, env) -> checkers.get(env).check(ids));
         Pipeline pipeline = new Pipeline(new BatchStore(app.store()), new CertificateStore(app.store(), app.secrets()),
                 new PrecheckStore(app.store()), new ReportStore(app.store()), sessions, publisher, prechecker,
                 pipelineSettings(s), keyType(s.acme().keyType()), clock, nodeName());
