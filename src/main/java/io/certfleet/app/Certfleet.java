@@ -132,9 +132,10 @@ public final class Certfleet implements AutoCloseable {
         try {
             while (!stopSteps.isEmpty()) {
                 NamedStep s = nextStopStep();
+                long t0 = System.nanoTime();
                 try {
                     s.step().close();
-                    log.info("shutdown: {} stopped", s.name());
+                    log.info("shutdown: {} stopped ({} ms)", s.name(), (System.nanoTime() - t0) / 1_000_000);
                 } catch (Exception e) {
                     log.warn("shutdown: stopping {} failed: {}", s.name(), e.toString());
                 }
