@@ -52,6 +52,11 @@ public final class AcmeClient {
     }
 
     public static AcmeClient create(AcmeSettings settings, Clock clock) {
+        return create(settings, clock, RequestListener.NONE);
+    }
+
+    /** As {@link #create(AcmeSettings, Clock)}, telling {@code listener} about every HTTP exchange. */
+    public static AcmeClient create(AcmeSettings settings, Clock clock, RequestListener listener) {
         Objects.requireNonNull(settings, "settings");
         BouncyCastle.ensureRegistered();
         Optional<SSLContext> ssl = settings.extraTrustedCaPem().map(TrustStores::trustingJdkAnd);
@@ -59,7 +64,8 @@ public final class AcmeClient {
         RequestPacer pacer = new RequestPacer(settings.requestsPerSecond()); // shared: the CA limits per IP
         for (int i = 0; i < settings.sessions(); i++) {
             URI dir = settings.directory();
-            Session s = new Session(dir, new CertfleetProvider(providerFor(dir), ssl, pacer));
+            Session s = new Session(dir, new CertfleetProvider(providerFor(dir), ssl, pacer, settings.environment(),
+                    listener));
             s.networkSettings().setTimeout(settings.timeout());
             sessions.add(s);
         }

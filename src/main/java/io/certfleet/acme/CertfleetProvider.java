@@ -23,11 +23,16 @@ final class CertfleetProvider implements AcmeProvider {
     private final AcmeProvider delegate;
     private final Optional<SSLContext> sslContext;
     private final RequestPacer pacer;
+    private final io.certfleet.model.CaEnvironment environment;
+    private final RequestListener listener;
 
-    CertfleetProvider(AcmeProvider delegate, Optional<SSLContext> sslContext, RequestPacer pacer) {
+    CertfleetProvider(AcmeProvider delegate, Optional<SSLContext> sslContext, RequestPacer pacer,
+                      io.certfleet.model.CaEnvironment environment, RequestListener listener) {
         this.delegate = delegate;
         this.sslContext = sslContext;
         this.pacer = pacer;
+        this.environment = environment;
+        this.listener = listener;
     }
 
     @Override
@@ -50,7 +55,7 @@ final class CertfleetProvider implements AcmeProvider {
             b.authenticator(settings.getAuthenticator());
         }
         sslContext.ifPresent(b::sslContext);
-        return new ObservingHttpClient(b.build(), pacer);
+        return new ObservingHttpClient(b.build(), pacer, environment, listener);
     }
 
     @Override

@@ -29,10 +29,38 @@ final class ObservingHttpClient extends HttpClient {
 
     private final HttpClient delegate;
     private final RequestPacer pacer;
+    private final io.certfleet.model.CaEnvironment environment;
+    private final RequestListener listener;
 
-    ObservingHttpClient(HttpClient delegate, RequestPacer pacer) {
+    ObservingHttpClient(HttpClient delegate, RequestPacer pacer, io.certfleet.model.CaEnvironment environment,
+                        RequestListener listener) {
         this.delegate = delegate;
         this.pacer = pacer;
+        this.environment = environment;
+        this.listener = listener;
+    }
+
+    /** The kind of ACME request, from the path (Boulder's and Pebble's paths both). */
+    static String kind(java.net.URI uri) {
+        String p = uri.getPath() == null ? "" : uri.getPath().toLowerCase(java.util.Locale.ROOT);
+        if (p.contains("finalize")) {
+            return "finalize";
+        } else if (p.contains("authz")) {
+            return "authorization";
+        } else if (p.contains("chal")) {
+            return "challenge";
+        } else if (p.contains("cert")) {
+            return "certificate";
+        } else if (p.contains("order")) {
+            return "order";
+        } else if (p.contains("nonce")) {
+            return "nonce";
+        } else if (p.contains("acct") || p.contains("account") || p.contains("sign-me-up")) {
+            return "account";
+        } else if (p.contains("dir")) {
+            return "directory";
+        }
+        return "other";
     }
 
     static void clear() {
@@ -47,7 +75,15 @@ final class ObservingHttpClient extends HttpClient {
     public <T> HttpResponse<T> send(HttpRequest request, HttpResponse.BodyHandler<T> handler)
             throws IOException, InterruptedException {
         pacer.acquire();
-        HttpResponse<T> response = delegate.send(request, handler);
+        long t0 = System.nanoTime();
+        HttpResponse<T> response;
+        try {
+            response = delegate.send(request, handler);
+        } catch (IOException | RuntimeException e) {
+            listener.exchanged(environment, kind(request.uri()), -1, System.nanoTime() - t0);
+            throw e;
+        }
+        listener.exchanged(environment, kind(request.uri()), response.statusCode(), System.nanoTime() - t0);
         LAST.set(new LastResponse(response.statusCode(), response.headers().firstValue("Retry-After")));
         return response;
     }

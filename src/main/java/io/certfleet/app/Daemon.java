@@ -26,6 +26,8 @@ public final class Daemon {
     private final Clock clock;
     private Issuance.Responder responder;
     private Issuance issuance;
+    private io.certfleet.ops.FleetMetrics metrics;
+    private volatile boolean schedulerUp;
 
     public Daemon(Certfleet app, Clock clock) {
         this.app = app;
@@ -34,6 +36,16 @@ public final class Daemon {
 
     /** Starts everything and returns; {@link Certfleet#close()} stops it. */
     public void start() {
+        var status = new io.certfleet.store.StatusStore(app.store());
+        metrics = new io.certfleet.ops.FleetMetrics(status::snapshot, clock, Duration.ofSeconds(15));
+        try {
+            var ops = io.certfleet.ops.OpsServer.start(app.settings().ops().bind(), app.settings().ops().port(),
+                    java.util.Map.of("database", status::databaseUp, "scheduler", () -> schedulerUp), metrics::scrape);
+            app.onStop("ops endpoint", ops);
+        } catch (java.io.IOException e) {
+            throw new io.certfleet.config.ConfigException("ops.port", "cannot listen on " + app.settings().ops().bind()
+                    + ":" + app.settings().ops().port() + ": " + e.getMessage(), e);
+        }
         responder = Issuance.startResponder(app, clock);
         CertfleetScheduler scheduler = CertfleetScheduler.create(app.database().dataSource(), 4);
         app.onStopFirst("scheduler", scheduler);
@@ -43,6 +55,8 @@ public final class Daemon {
                 () -> issuance().ifPresent(i -> i.pipeline().admit()));
         scheduler.scheduleCron("pipeline-step", "0/10 * * * * ?", ZoneOffset.UTC, this::stepBatches);
         scheduler.start();
+        schedulerUp = true;
+        app.onStopFirst("readiness", () -> schedulerUp = false);
     }
 
     /** Advances due batches for up to {@link #STEP_BUDGET}, then yields to the next firing. */
@@ -61,7 +75,7 @@ public final class Daemon {
     private synchronized Optional<Issuance> issuance() {
         if (issuance == null) {
             try {
-                issuance = Issuance.start(app, clock, responder);
+                issuance = Issuance.start(app, clock, responder, java.util.function.UnaryOperator.identity(), metrics);
                 issuance.pipeline().recoverLeases();
             } catch (CaException | RuntimeException e) {
                 log.warn("daemon: cannot reach the CA yet ({}); retrying at the next firing", e.getMessage());

@@ -90,6 +90,13 @@ public final class Issuance {
      */
     public static Issuance start(Certfleet app, Clock clock, Responder responder,
                                  java.util.function.UnaryOperator<Prechecker> precheckDecorator) throws CaException {
+        return start(app, clock, responder, precheckDecorator, io.certfleet.acme.RequestListener.NONE);
+    }
+
+    /** As above, telling {@code listener} about every HTTP exchange with either CA (metrics). */
+    public static Issuance start(Certfleet app, Clock clock, Responder responder,
+                                 java.util.function.UnaryOperator<Prechecker> precheckDecorator,
+                                 io.certfleet.acme.RequestListener listener) throws CaException {
         Settings s = app.settings();
         var publisher = responder.publisher();
         var accounts = new AccountStore(app.store(), app.secrets());
@@ -107,7 +114,7 @@ public final class Issuance {
             var acmeSettings = new AcmeSettings(env, URI.create(dir), trusted, s.acme().timeout(), s.acme().sessions(),
                     env == CaEnvironment.STAGING ? s.acme().stagingRequestsPerSecond()
                             : s.acme().productionRequestsPerSecond());
-            AcmeClient client = AcmeClient.create(acmeSettings, clock);
+            AcmeClient client = AcmeClient.create(acmeSettings, clock, listener);
             CaSession session = Accounts.ensure(client, dir, accounts, s.acme().termsAgreed());
             sessions.put(env, session);
             List<String> identities = client.directory().caaIdentities();

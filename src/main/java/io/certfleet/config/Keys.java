@@ -64,6 +64,9 @@ final class Keys {
             k("http01.bind", "0.0.0.0", "address of the HTTP-01 responder"),
             k("http01.port", "8402", "port of the HTTP-01 responder (proxy /.well-known/acme-challenge/ to it)"),
 
+            k("ops.bind", "127.0.0.1", "address of /healthz, /readyz and /metrics (keep it off the internet)"),
+            k("ops.port", "9402", "port of /healthz, /readyz and /metrics"),
+
             k("schedule.cron", "0 0 2 * * ?", "Quartz cron expression of the nightly issuance run"),
             k("schedule.time-zone", "UTC", "time zone of schedule.cron"));
 

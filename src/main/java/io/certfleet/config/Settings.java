@@ -19,6 +19,7 @@ public record Settings(
         Precheck precheck,
         Pipeline pipeline,
         Http01 http01,
+        Ops ops,
         Schedule schedule) {
 
     /** Where the database lives: an external server ({@code url} present) or the embedded one. */
@@ -54,6 +55,9 @@ public record Settings(
     }
 
     public record Http01(String bind, int port) {
+    }
+
+    public record Ops(String bind, int port) {
     }
 
     public record Schedule(String cron, ZoneId timeZone) {

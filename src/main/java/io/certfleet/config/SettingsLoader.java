@@ -172,7 +172,8 @@ public final class SettingsLoader {
                 oneOf("precheck.method", List.of("http-01", "dns-01", "tls-alpn-01")));
         var http = new Settings.Http01(text("http01.bind"), port("http01.port"));
         var schedule = new Settings.Schedule(cron("schedule.cron"), zone("schedule.time-zone"));
-        return new Settings(dataDir, db, secrets, acme, batch, precheck, pipeline, http, schedule);
+        var ops = new Settings.Ops(text("ops.bind"), port("ops.port"));
+        return new Settings(dataDir, db, secrets, acme, batch, precheck, pipeline, http, ops, schedule);
     }
 
     private String raw(String key) {
