@@ -163,6 +163,9 @@ CREATE TABLE certificate (
     key_algorithm   text        NOT NULL,
     key_ciphertext  bytea       NOT NULL,
     certificate_url text,
+    -- when to renew: a random time in the CA's ARI window, else around 2/3 of the lifetime
+    renew_at        timestamptz,
+    renew_basis     text,
     replaced_by_id  bigint      REFERENCES certificate (id),
     created_at      timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT certificate_env_ck CHECK (environment IN ('staging', 'production')),
@@ -170,6 +173,7 @@ CREATE TABLE certificate (
     CONSTRAINT certificate_validity_ck CHECK (not_after > not_before)
 );
 CREATE INDEX certificate_not_after_idx ON certificate (not_after);
+CREATE INDEX certificate_renew_idx ON certificate (renew_at) WHERE replaced_by_id IS NULL;
 
 CREATE TABLE certificate_name (
     certificate_id bigint NOT NULL REFERENCES certificate (id) ON DELETE CASCADE,

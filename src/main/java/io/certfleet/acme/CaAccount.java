@@ -169,6 +169,27 @@ public final class CaAccount {
         }
     }
 
+    /**
+     * The CA's suggested renewal window for a certificate (ARI), or empty when the CA does not offer ARI. One
+     * download and one renewalInfo request.
+     */
+    public Optional<io.certfleet.model.RenewalWindow> renewalWindow(URL certificateUrl) throws CaException {
+        ObservingHttpClient.clear();
+        Certificate cert = login().bindCertificate(certificateUrl);
+        try {
+            cert.download();
+            if (!cert.hasRenewalInfo()) {
+                return Optional.empty();
+            }
+            org.shredzone.acme4j.RenewalInfo info = cert.getRenewalInfo();
+            info.fetch();
+            return Optional.of(new io.certfleet.model.RenewalWindow(info.getSuggestedWindowStart(),
+                    info.getSuggestedWindowEnd(), info.getExplanation().map(URL::toString)));
+        } catch (AcmeException | RuntimeException e) {
+            throw errors.map(e, CaRequest.RENEWAL_INFO, Optional.of(certificateUrl), List.of());
+        }
+    }
+
     private Login login() {
         return logins.get(Math.floorMod(next.getAndIncrement(), logins.size()));
     }

@@ -54,6 +54,8 @@ public final class Daemon {
         scheduler.scheduleCron("issuance-nightly", app.settings().schedule().cron(), app.settings().schedule().timeZone(),
                 () -> issuance().ifPresent(i -> i.pipeline().admit()));
         scheduler.scheduleCron("pipeline-step", "0/10 * * * * ?", ZoneOffset.UTC, this::stepBatches);
+        scheduler.scheduleCron("renewal-scan", "0 5 * * * ?", ZoneOffset.UTC,
+                () -> issuance().ifPresent(i -> i.pipeline().queueRenewals()));
         scheduler.start();
         schedulerUp = true;
         app.onStopFirst("readiness", () -> schedulerUp = false);

@@ -151,7 +151,7 @@ public final class Issuance {
                 ? Packer.Grouping.ONE_CERTIFICATE_PER_CUSTOMER : Packer.Grouping.KEEP_CUSTOMERS_TOGETHER;
         return new PipelineSettings(s.batch().maxNames(), g, p.freshFor(), s.precheck().holdAtRisk(),
                 p.parallelBatches(), p.pollInterval(), p.maxAttempts(), p.maxProductionReorders(),
-                p.quarantineBackoff(), Duration.ofDays(7), Duration.ofSeconds(30));
+                p.quarantineBackoff(), Duration.ofDays(7), Duration.ofSeconds(30), p.authzReuseMargin());
     }
 
     static Keys.Type keyType(Settings.KeyType t) {

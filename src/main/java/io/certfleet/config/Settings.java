@@ -41,7 +41,8 @@ public record Settings(
                        int sessions, int stagingRequestsPerSecond, int productionRequestsPerSecond) {
     }
 
-    public record Pipeline(int parallelBatches, Duration freshFor, Duration pollInterval, int maxAttempts,
+    public record Pipeline(int parallelBatches, Duration freshFor, Duration authzReuseMargin, Duration pollInterval,
+                           int maxAttempts,
                            int maxProductionReorders, Duration quarantineBackoff, Duration runTimeout) {
     }
 

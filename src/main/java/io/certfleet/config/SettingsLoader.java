@@ -153,6 +153,7 @@ public final class SettingsLoader {
         var pipeline = new Settings.Pipeline(
                 intRange("pipeline.parallel-batches", 1, 64),
                 duration("pipeline.fresh-for"),
+                duration("pipeline.authz-reuse-margin"),
                 duration("pipeline.poll-interval"),
                 intRange("pipeline.max-attempts", 1, 100),
                 intRange("pipeline.max-production-reorders", 0, 20),

@@ -61,7 +61,7 @@ final class Admission {
             return new Report(0, 0, 0, 0, Map.of(), false, 0, 0);
         }
         Map<Long, Instant> validated = productionAccountId.map(id -> precheckStore.validatedAt(
-                due.stream().map(DueDomain::id).toList(), CaEnvironment.PRODUCTION, id, started.plus(Duration.ofHours(1))))
+                due.stream().map(DueDomain::id).toList(), CaEnvironment.PRODUCTION, id, started.plus(settings.authzReuseMargin())))
                 .orElse(Map.of());
         List<PrecheckRecord> records = new ArrayList<>();
         Map<String, Integer> heldBack = new TreeMap<>();

@@ -11,6 +11,7 @@ import io.certfleet.acme.IssuedCertificate;
 import io.certfleet.acme.Keys;
 import io.certfleet.acme.OrderState;
 import io.certfleet.acme.ProblemAttribution;
+import io.certfleet.batch.RenewalTiming;
 import io.certfleet.challenge.ChallengePublisher;
 import io.certfleet.model.Batch;
 import io.certfleet.model.BatchMember;
@@ -341,12 +342,22 @@ final class BatchStepper {
     private void issue(Batch b, CaSession ca, OrderState o) throws CaException {
         IssuedCertificate c = ca.account().downloadCertificate(o.certificate().orElseThrow(
                 () -> new IllegalStateException("batch " + b.id() + ": valid order " + o.url() + " has no certificate")));
+        Optional<io.certfleet.model.RenewalWindow> ari = Optional.empty();
+        try {
+            ari = ca.account().renewalWindow(c.url());
+        } catch (CaException e) {
+            log.warn("batch {}: could not read the renewal window (ARI) of the new certificate; renewing at 2/3 of its "
+                    + "lifetime instead: {}", b.id(), e.getMessage());
+        }
+        RenewalTiming.Choice renew = RenewalTiming.choose(c.notBefore(), c.notAfter(), ari, clock.instant(),
+                java.util.concurrent.ThreadLocalRandom.current());
         long id = certificates.storeIssued(b.id(), b.environment(), b.members().stream().map(BatchMember::domainId).toList(),
-                b.identifiers(), c.serialHex(), c.notBefore(), c.notAfter(), c.chainPem(), c.url().toString());
+                b.identifiers(), c.serialHex(), c.notBefore(), c.notAfter(), c.chainPem(), c.url().toString(),
+                renew.at(), renew.basis());
         certificates.recordEvent(b.environment(), Optional.of(ca.accountId()), Optional.of(b.id()), "CERTIFICATE", "ok",
                 Optional.empty(), Optional.empty(), b.identifiers(), Optional.empty());
-        log.info("batch {}: certificate {} issued for {} names (serial {}, valid until {})", b.id(), id,
-                b.members().size(), c.serialHex(), c.notAfter());
+        log.info("batch {}: certificate {} issued for {} names (serial {}, valid until {}, renews at {})", b.id(), id,
+                b.members().size(), c.serialHex(), c.notAfter(), renew.at());
     }
 
     private void failedOrder(Batch b, CaSession ca, OrderState o) throws CaException {

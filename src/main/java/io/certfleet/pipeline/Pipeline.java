@@ -34,6 +34,7 @@ public final class Pipeline implements AutoCloseable {
 
     private final BatchStore batches;
     private final ReportStore reports;
+    private final CertificateStore certificates;
     private final Admission admission;
     private final BatchStepper stepper;
     private final Map<CaEnvironment, CaSession> sessions;
@@ -48,6 +49,7 @@ public final class Pipeline implements AutoCloseable {
                     PipelineSettings settings, Keys.Type keyType, Clock clock, String node) {
         this.batches = batches;
         this.reports = reports;
+        this.certificates = certificates;
         this.sessions = Map.copyOf(sessions);
         this.settings = settings;
         this.clock = clock;
@@ -88,6 +90,15 @@ public final class Pipeline implements AutoCloseable {
         });
         if (n > 0) {
             log.info("pipeline: released {} lease(s) of stopped processes on this host", n);
+        }
+        return n;
+    }
+
+    /** Queues the names of certificates whose renewal time has come; returns how many. */
+    public int queueRenewals() {
+        int n = certificates.queueDueRenewals(clock.instant());
+        if (n > 0) {
+            log.info("renewal: {} name(s) of certificates due for renewal are queued", n);
         }
         return n;
     }
@@ -145,6 +156,7 @@ public final class Pipeline implements AutoCloseable {
         Instant start = clock.instant();
         Instant deadline = start.plus(maxDuration);
         recoverLeases();
+        queueRenewals();
         Admission.Report admitted = admit();
         while (clock.instant().isBefore(deadline)) {
             int stepped = stepDue();

@@ -42,6 +42,10 @@ class CertificateEntity {
     byte[] keyCiphertext;
     @Column(name = "certificate_url")
     String certificateUrl;
+    @Column(name = "renew_at")
+    Instant renewAt;
+    @Column(name = "renew_basis")
+    String renewBasis;
     @ManyToOne(fetch = FetchType.LAZY)
     @JoinColumn(name = "replaced_by_id")
     CertificateEntity replacedBy;

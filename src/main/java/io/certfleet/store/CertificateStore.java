@@ -51,7 +51,8 @@ public final class CertificateStore {
      * completes the state changes.
      */
     public long storeIssued(long batchId, CaEnvironment env, List<Long> domainIds, List<String> names, String serial,
-                            Instant notBefore, Instant notAfter, String chainPem, String certificateUrl) {
+                            Instant notBefore, Instant notAfter, String chainPem, String certificateUrl,
+                            Instant renewAt, String renewBasis) {
         return store.inTransaction(s -> s.doReturningWork(c -> {
             Instant now = Instant.now();
             List<Long> existing = Jdbc.query(c, "SELECT id FROM certificate WHERE environment = ? AND serial = ?",
@@ -60,12 +61,26 @@ public final class CertificateStore {
             if (existing.isEmpty()) {
                 id = Jdbc.insertReturningId(c, """
                         INSERT INTO certificate (environment, batch_id, names, serial, not_before, not_after, chain_pem,
-                                                 key_algorithm, key_ciphertext, certificate_url, created_at)
-                        SELECT ?, id, ?, ?, ?, ?, ?, cert_key_algorithm, cert_key_ciphertext, ?, ? FROM batch WHERE id = ?""",
-                        env.wire(), Jdbc.TextArray.of(names), serial, notBefore, notAfter, chainPem, certificateUrl, now,
-                        batchId);
+                                                 key_algorithm, key_ciphertext, certificate_url, renew_at, renew_basis,
+                                                 created_at)
+                        SELECT ?, id, ?, ?, ?, ?, ?, cert_key_algorithm, cert_key_ciphertext, ?, ?, ?, ? FROM batch
+                        WHERE id = ?""",
+                        env.wire(), Jdbc.TextArray.of(names), serial, notBefore, notAfter, chainPem, certificateUrl,
+                        renewAt, renewBasis, now, batchId);
                 Jdbc.update(c, "INSERT INTO certificate_name (certificate_id, domain_id) SELECT ?, unnest(?::bigint[])",
                         id, Jdbc.LongArray.of(domainIds));
+                // an older certificate is replaced once every name it still serves is in a newer one
+                Jdbc.update(c, """
+                        UPDATE certificate old SET replaced_by_id = ? WHERE old.environment = ? AND old.id <> ?
+                          AND old.replaced_by_id IS NULL
+                          AND EXISTS (SELECT 1 FROM certificate_name s WHERE s.certificate_id = old.id AND s.domain_id = ANY(?))
+                          AND NOT EXISTS (
+                              SELECT 1 FROM certificate_name cn JOIN domain d ON d.id = cn.domain_id
+                              WHERE cn.certificate_id = old.id AND d.state <> 'removed'
+                                AND NOT EXISTS (SELECT 1 FROM certificate_name n JOIN certificate nc ON nc.id = n.certificate_id
+                                                WHERE n.domain_id = cn.domain_id AND nc.environment = old.environment
+                                                  AND nc.id > old.id))""",
+                        id, env.wire(), id, Jdbc.LongArray.of(domainIds));
             } else {
                 id = existing.get(0);
             }
@@ -79,6 +94,26 @@ public final class CertificateStore {
                     now, Jdbc.LongArray.of(domainIds));
             return id;
         }));
+    }
+
+    /**
+     * Puts the names of production certificates whose renewal time has come back into the queue ({@code pending},
+     * reason {@code RENEWAL_DUE}); the next admission re-packs them with their customer's other pending names.
+     * Names the operator removed, or that are already queued, are left alone.
+     *
+     * @return how many names were queued
+     */
+    public int queueDueRenewals(Instant now) {
+        return store.inTransaction(s -> s.doReturningWork(c -> Jdbc.update(c, """
+                UPDATE domain d SET state = 'pending', reason_code = 'RENEWAL_DUE',
+                       reason_detail = 'certificate ' || x.id || ' renews now: ' || coalesce(x.renew_basis, ''),
+                       next_attempt_at = NULL, updated_at = ?
+                FROM certificate x JOIN certificate_name cn ON cn.certificate_id = x.id
+                WHERE cn.domain_id = d.id AND x.environment = 'production' AND x.replaced_by_id IS NULL
+                  AND x.renew_at <= ? AND d.state = 'issued'
+                  AND NOT EXISTS (SELECT 1 FROM certificate_name n2 JOIN certificate c2 ON c2.id = n2.certificate_id
+                                  WHERE n2.domain_id = d.id AND c2.environment = 'production' AND c2.id > x.id)""",
+                now, now)));
     }
 
     /** Records (or refreshes) when a name was last validated in an environment, for fresh-skip and operators. */

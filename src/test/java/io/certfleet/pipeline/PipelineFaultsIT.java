@@ -173,4 +173,44 @@ class PipelineFaultsIT {
         assertThat(h.count("SELECT count(*) FROM precheck_result pr JOIN domain d ON d.id = pr.domain_id"
                 + " WHERE d.name = '" + fixedLater + "'")).isEqualTo(2);
     }
+
+    @Test
+    void renewalRepacksTheNamesAndReplacesTheOldCertificateWithoutARehearsalWhileAuthorizationsAreFresh()
+            throws Exception {
+        importNames(8);
+        assertThat(run(Map.of()).get("names_issued").asLong()).isEqualTo(8);
+        assertThat(h.count("SELECT count(*) FROM certificate WHERE renew_at > not_before + (not_after - not_before) * 0.6"
+                + " AND renew_at < not_before + (not_after - not_before) * 0.75 AND renew_basis LIKE 'around 2/3%'"))
+                .as("Pebble 2.4 has no ARI: renewal at about 2/3 of the lifetime").isEqualTo(1);
+        long stagingOrdersBefore = h.count("SELECT count(DISTINCT order_url) FROM batch WHERE environment = 'staging'");
+
+        h.db.database.dataSource().getConnection().createStatement()
+                .execute("UPDATE certificate SET renew_at = now() - interval '1 minute'");
+        JsonNode renewal = run(Map.of());
+        assertThat(renewal.get("names_issued").asLong()).isEqualTo(8);
+        assertThat(renewal.get("skipped_fresh").asLong()).isEqualTo(8);
+        assertThat(h.count("SELECT count(DISTINCT order_url) FROM batch WHERE environment = 'staging'"))
+                .as("fresh production authorizations need no rehearsal").isEqualTo(stagingOrdersBefore);
+        assertThat(h.count("SELECT count(*) FROM certificate")).isEqualTo(2);
+        assertThat(h.count("SELECT count(*) FROM certificate old JOIN certificate n ON n.id = old.replaced_by_id"
+                + " WHERE n.id > old.id")).isEqualTo(1);
+        assertThat(h.count("SELECT count(*) FROM domain WHERE state = 'issued'")).isEqualTo(8);
+        // nothing is due any more
+        assertThat(run(Map.of()).get("names_issued").asLong()).isZero();
+    }
+
+    @Test
+    void renewalTimeFollowsTheCasAriWindow() throws Exception {
+        java.time.Instant start = java.time.Instant.now().plus(Duration.ofDays(20));
+        java.time.Instant end = start.plus(Duration.ofDays(2));
+        h.production.serveRenewalInfo(start, end);
+        try {
+            importNames(3);
+            assertThat(run(Map.of()).get("names_issued").asLong()).isEqualTo(3);
+            assertThat(h.count("SELECT count(*) FROM certificate WHERE renew_basis LIKE 'ARI window%'"
+                    + " AND renew_at BETWEEN '" + start + "' AND '" + end + "'")).isEqualTo(1);
+        } finally {
+            h.production.clearRules();
+        }
+    }
 }

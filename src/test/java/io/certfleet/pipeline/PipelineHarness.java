@@ -49,6 +49,7 @@ final class PipelineHarness implements AutoCloseable {
         m.put("precheck.canary", "example");
         m.put("pipeline.poll-interval", "PT0.5S");
         m.put("acme.staging.requests-per-second", "500"); // Pebble has no per-IP limit
+        m.put("pipeline.authz-reuse-margin", "PT1M"); // Pebble's valid authorizations live 1 h
         m.put("acme.production.requests-per-second", "500");
         return m;
     }
