@@ -145,6 +145,15 @@ public final class Issuance {
         }
     }
 
+    /** What the next run would do, from the database alone (no CA or DNS contact). */
+    public static io.certfleet.pipeline.Plan plan(Certfleet app, Clock clock) {
+        Settings s = app.settings();
+        Optional<Long> account = new AccountStore(app.store(), app.secrets())
+                .accountId(CaEnvironment.PRODUCTION, s.acme().productionDirectory());
+        return Pipeline.plan(new PrecheckStore(app.store()), new BatchStore(app.store()), pipelineSettings(s), clock,
+                account);
+    }
+
     static PipelineSettings pipelineSettings(Settings s) {
         Settings.Pipeline p = s.pipeline();
         Packer.Grouping g = s.batch().grouping() == Settings.Grouping.PER_CUSTOMER

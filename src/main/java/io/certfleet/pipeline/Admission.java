@@ -60,29 +60,23 @@ final class Admission {
         if (due.isEmpty()) {
             return new Report(0, 0, 0, 0, Map.of(), false, 0, 0);
         }
-        Map<Long, Instant> validated = productionAccountId.map(id -> precheckStore.validatedAt(
-                due.stream().map(DueDomain::id).toList(), CaEnvironment.PRODUCTION, id, started.plus(settings.authzReuseMargin())))
-                .orElse(Map.of());
+        Sorting sorted = sort(due, started, productionAccountId);
         List<PrecheckRecord> records = new ArrayList<>();
         Map<String, Integer> heldBack = new TreeMap<>();
-        List<DueDomain> fresh = new ArrayList<>();
-        List<DueDomain> toCheck = new ArrayList<>();
-        for (DueDomain d : due) {
-            Instant v = validated.get(d.id());
-            if (d.name().wildcard()) {
-                records.add(record(d, "at-risk", "NEEDS_DNS01", "wildcard names need DNS-01 validation, which "
-                        + "certfleet does not perform yet; the name waits", DomainState.HELD,
-                        Optional.of("NEEDS_DNS01"), Optional.of(started.plus(Duration.ofDays(1)))));
-                heldBack.merge("NEEDS_DNS01", 1, Integer::sum);
-            } else if (v != null && v.isAfter(started.minus(settings.freshFor()))) {
-                fresh.add(d);
-                records.add(record(d, "allowed", "SKIPPED_FRESH", "production authorization validated at " + v
-                        + " (" + Duration.between(v, started).toMinutes() + " min ago); Let's Encrypt reuses it without "
-                        + "a CAA recheck, so no pre-check or rehearsal is needed", DomainState.PENDING, Optional.empty(),
-                        Optional.empty()));
-            } else {
-                toCheck.add(d);
-            }
+        List<DueDomain> fresh = sorted.fresh();
+        List<DueDomain> toCheck = sorted.toCheck();
+        for (DueDomain d : sorted.wildcards()) {
+            records.add(record(d, "at-risk", "NEEDS_DNS01", "wildcard names need DNS-01 validation, which "
+                    + "certfleet does not perform yet; the name waits", DomainState.HELD,
+                    Optional.of("NEEDS_DNS01"), Optional.of(started.plus(Duration.ofDays(1)))));
+            heldBack.merge("NEEDS_DNS01", 1, Integer::sum);
+        }
+        for (DueDomain d : fresh) {
+            Instant v = sorted.validated().get(d.id());
+            records.add(record(d, "allowed", "SKIPPED_FRESH", "production authorization validated at " + v
+                    + " (" + Duration.between(v, started).toMinutes() + " min ago); Let's Encrypt reuses it without "
+                    + "a CAA recheck, so no pre-check or rehearsal is needed", DomainState.PENDING, Optional.empty(),
+                    Optional.empty()));
         }
         PrecheckRun run = toCheck.isEmpty() ? new PrecheckRun(List.of(), false, Optional.empty(), 0)
                 : prechecker.check(toCheck.stream().map(d -> d.name().identifier()).toList(), CaEnvironment.PRODUCTION);
@@ -114,6 +108,58 @@ final class Admission {
                 staging, newBatches.size() - staging);
         return new Report(due.size(), fresh.size(), toCheck.size(), allowed.size(), heldBack, run.degraded(), staging,
                 newBatches.size() - staging);
+    }
+
+    /** Due names sorted by what admission does with them. */
+    record Sorting(List<DueDomain> wildcards, List<DueDomain> fresh, List<DueDomain> toCheck,
+                   Map<Long, Instant> validated) {
+    }
+
+    Sorting sort(List<DueDomain> due, Instant now, Optional<Long> productionAccountId) {
+        Map<Long, Instant> validated = productionAccountId.map(id -> precheckStore.validatedAt(
+                due.stream().map(DueDomain::id).toList(), CaEnvironment.PRODUCTION, id,
+                now.plus(settings.authzReuseMargin()))).orElse(Map.of());
+        List<DueDomain> wildcards = new ArrayList<>();
+        List<DueDomain> fresh = new ArrayList<>();
+        List<DueDomain> toCheck = new ArrayList<>();
+        for (DueDomain d : due) {
+            Instant v = validated.get(d.id());
+            if (d.name().wildcard()) {
+                wildcards.add(d);
+            } else if (v != null && v.isAfter(now.minus(settings.freshFor()))) {
+                fresh.add(d);
+            } else {
+                toCheck.add(d);
+            }
+        }
+        return new Sorting(wildcards, fresh, toCheck, validated);
+    }
+
+    /**
+     * What {@link #admit} would do now, without pre-checking or writing anything: due names (including the names
+     * of certificates due for renewal), sorted, and the batches they would form if every pre-check passed.
+     */
+    Plan plan(Optional<Long> productionAccountId) {
+        Instant now = clock.instant();
+        List<DueDomain> due = new ArrayList<>(precheckStore.dueDomains(now, MAX_DUE));
+        List<DueDomain> renewals = precheckStore.renewalCandidates(now);
+        due.addAll(renewals);
+        Sorting sorted = sort(due, now, productionAccountId);
+        List<BatchTransition.NewBatch> staging = new ArrayList<>();
+        pack(sorted.toCheck(), CaEnvironment.STAGING, staging);
+        List<BatchTransition.NewBatch> production = new ArrayList<>();
+        pack(sorted.fresh(), CaEnvironment.PRODUCTION, production);
+        Map<Long, String> names = new java.util.HashMap<>();
+        due.forEach(d -> names.put(d.id(), d.name().identifier()));
+        List<Plan.Order> orders = new ArrayList<>();
+        for (var b : staging) {
+            orders.add(new Plan.Order(CaEnvironment.STAGING, b.customer(), b.domainIds().stream().map(names::get).toList()));
+        }
+        for (var b : production) {
+            orders.add(new Plan.Order(CaEnvironment.PRODUCTION, b.customer(), b.domainIds().stream().map(names::get).toList()));
+        }
+        return new Plan(now, due.size(), renewals.size(), sorted.toCheck().size(), sorted.fresh().size(),
+                sorted.wildcards().stream().map(d -> d.name().identifier()).toList(), orders);
     }
 
     private PrecheckRecord apply(DueDomain d, PrecheckResult r, Instant now) {

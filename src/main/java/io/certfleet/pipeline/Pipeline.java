@@ -103,6 +103,19 @@ public final class Pipeline implements AutoCloseable {
         return n;
     }
 
+    /**
+     * What the next run would do, without contacting any CA or DNS server and without writing anything.
+     *
+     * @param productionAccountId the stored production account (its validations decide what is fresh)
+     */
+    public static Plan plan(PrecheckStore precheckStore, BatchStore batches, PipelineSettings settings, Clock clock,
+                            Optional<Long> productionAccountId) {
+        Prechecker none = (ids, env) -> {
+            throw new IllegalStateException("a plan does not pre-check");
+        };
+        return new Admission(precheckStore, batches, none, settings, clock).plan(productionAccountId);
+    }
+
     /** Admits due names into new batches. */
     public Admission.Report admit() {
         return admission.admit(Optional.ofNullable(sessions.get(CaEnvironment.PRODUCTION)).map(CaSession::accountId));

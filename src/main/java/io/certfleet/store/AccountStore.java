@@ -60,6 +60,13 @@ public final class AccountStore {
                 }));
     }
 
+    /** The id of the account stored for {@code env} at {@code directoryUrl}, without decrypting anything. */
+    public Optional<Long> accountId(CaEnvironment env, String directoryUrl) {
+        return store.inTransaction(s -> s.createSelectionQuery(
+                        "select a.id from AcmeAccountEntity a where a.environment = :env and a.directoryUrl = :dir", Long.class)
+                .setParameter("env", env.wire()).setParameter("dir", directoryUrl).uniqueResultOptional());
+    }
+
     /** The account URL stored for {@code env} (any directory), without decrypting anything. */
     public Optional<String> accountUrl(CaEnvironment env) {
         return store.inTransaction(s -> s.createSelectionQuery(

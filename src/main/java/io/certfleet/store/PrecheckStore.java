@@ -44,6 +44,23 @@ public final class PrecheckStore {
     }
 
     /**
+     * Issued names of production certificates whose renewal time has come (the next run queues them); the
+     * counterpart of {@code CertificateStore.queueDueRenewals} that changes nothing.
+     */
+    public List<DueDomain> renewalCandidates(Instant now) {
+        return store.inTransaction(s -> s.doReturningWork(c -> Jdbc.query(c, """
+                SELECT DISTINCT d.id, d.name, d.wildcard, d.customer, d.state, d.attempts
+                FROM certificate x JOIN certificate_name cn ON cn.certificate_id = x.id JOIN domain d ON d.id = cn.domain_id
+                WHERE x.environment = 'production' AND x.replaced_by_id IS NULL AND x.renew_at <= ? AND d.state = 'issued'
+                  AND NOT EXISTS (SELECT 1 FROM certificate_name n2 JOIN certificate c2 ON c2.id = n2.certificate_id
+                                  WHERE n2.domain_id = d.id AND c2.environment = 'production' AND c2.id > x.id)
+                ORDER BY d.id""",
+                rs -> new DueDomain(rs.getLong("id"), new DomainName(rs.getString("name"), rs.getBoolean("wildcard")),
+                        Optional.ofNullable(rs.getString("customer")), DomainState.fromWire(rs.getString("state")),
+                        rs.getInt("attempts")), now)));
+    }
+
+    /**
      * When each domain's production authorization (for {@code accountId}) was validated, for those whose
      * authorization is still valid at {@code validUntilAtLeast}.
      */

@@ -213,4 +213,40 @@ class PipelineFaultsIT {
             h.production.clearRules();
         }
     }
+
+    @Test
+    void planShowsExactlyTheOrdersTheNextRunPlacesWithoutContactingTheCa() throws Exception {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < 130; i++) {
+            sb.append(name(i)).append(",cust").append(i / 13).append('\n');
+        }
+        sb.append("*.wild").append(prefix).append(".faults.example\n");
+        assertThat(Cli.run(h.overrides(), new ByteArrayInputStream(sb.toString().getBytes(StandardCharsets.UTF_8)),
+                "import", "-").exitCode()).isZero();
+        int newOrdersBefore = h.staging.count(Endpoint.NEW_ORDER);
+        Cli.Result planned = Cli.run(h.overrides(), null, "plan", "--format", "json");
+        assertThat(planned.exitCode()).as(planned.err()).isZero();
+        assertThat(h.staging.count(Endpoint.NEW_ORDER)).as("plan places no order").isEqualTo(newOrdersBefore);
+        JsonNode plan = JSON.readTree(planned.out());
+        assertThat(plan.get("due").asInt()).isEqualTo(131);
+        assertThat(plan.get("wildcards_held").size()).isEqualTo(1);
+        java.util.Set<java.util.Set<String>> plannedSets = new java.util.HashSet<>();
+        plan.get("orders").forEach(o -> {
+            assertThat(o.get("environment").asText()).isEqualTo("staging");
+            java.util.Set<String> names = new java.util.TreeSet<>();
+            o.get("names").forEach(n -> names.add(n.asText()));
+            plannedSets.add(names);
+        });
+        assertThat(plannedSets).hasSize(2);
+        assertThat(plan.get("budget").get("staging").get("orders_planned").asInt()).isEqualTo(2);
+
+        run(Map.of());
+        java.util.Set<java.util.Set<String>> ordered = new java.util.HashSet<>();
+        for (var e : h.countBy("SELECT b.id::text, count(*) FROM batch b WHERE b.environment = 'staging'"
+                + " AND b.parent_id IS NULL GROUP BY b.id").keySet()) {
+            ordered.add(new java.util.TreeSet<>(h.countBy("SELECT d.identifier, 1 FROM batch_member m JOIN domain d"
+                    + " ON d.id = m.domain_id WHERE m.batch_id = " + e).keySet()));
+        }
+        assertThat(ordered).isEqualTo(plannedSets);
+    }
 }
