@@ -12,6 +12,8 @@ CREATE TABLE domain (
     identifier      text        GENERATED ALWAYS AS (CASE WHEN wildcard THEN '*.' || name ELSE name END) STORED,
     input           text        NOT NULL,
     customer        text,
+    -- the registered domain (Public Suffix List eTLD+1) Let's Encrypt counts certificates under
+    registered_domain text,
     state           text        NOT NULL DEFAULT 'pending',
     reason_code     text,
     reason_detail   text,
@@ -27,6 +29,7 @@ CREATE TABLE domain (
 );
 CREATE INDEX domain_state_next_idx ON domain (state, next_attempt_at);
 CREATE INDEX domain_customer_idx ON domain (customer);
+CREATE INDEX domain_registered_domain_idx ON domain (registered_domain);
 
 COMMENT ON COLUMN domain.state IS
     'pending: waits for pre-check/ordering; held: waits for something not its fault (budget, DNS-01, degraded resolver); '

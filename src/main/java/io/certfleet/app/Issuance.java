@@ -160,7 +160,9 @@ public final class Issuance {
                 ? Packer.Grouping.ONE_CERTIFICATE_PER_CUSTOMER : Packer.Grouping.KEEP_CUSTOMERS_TOGETHER;
         return new PipelineSettings(s.batch().maxNames(), g, p.freshFor(), s.precheck().holdAtRisk(),
                 p.parallelBatches(), p.pollInterval(), p.maxAttempts(), p.maxProductionReorders(),
-                p.quarantineBackoff(), Duration.ofDays(7), Duration.ofSeconds(30), p.authzReuseMargin());
+                p.quarantineBackoff(), Duration.ofDays(7), Duration.ofSeconds(30), p.authzReuseMargin(),
+                new PipelineSettings.Limits(p.stagingOrdersPer3h(), p.productionOrdersPer3h(),
+                        p.certificatesPerDomainPer7d()));
     }
 
     static Keys.Type keyType(Settings.KeyType t) {

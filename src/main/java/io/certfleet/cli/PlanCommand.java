@@ -47,6 +47,7 @@ final class PlanCommand implements Callable<Integer> {
                 m.put("to_precheck", plan.toPrecheck());
                 m.put("skipped_fresh", plan.fresh());
                 m.put("wildcards_held", plan.wildcardsHeld());
+                m.put("held_for_budget", plan.heldForBudget());
                 List<Map<String, Object>> orders = new ArrayList<>();
                 for (Plan.Order o : plan.orders()) {
                     Map<String, Object> x = new LinkedHashMap<>();

@@ -53,6 +53,11 @@ final class Keys {
                     + "at most 7 days"),
             k("pipeline.run-timeout", "PT2H", "how long 'run --once' drives batches before leaving the rest for later"),
 
+            k("budget.staging.new-orders-per-3h", "1500", "Let's Encrypt staging's new-orders-per-account limit"),
+            k("budget.production.new-orders-per-3h", "300", "Let's Encrypt's new-orders-per-account limit"),
+            k("budget.production.certificates-per-domain-per-7d", "50", "Let's Encrypt's certificates per registered "
+                    + "domain limit"),
+
             k("precheck.resolvers", "", "comma-separated HOST[:PORT] resolvers for CAA; empty uses the system's"),
             k("precheck.timeout", "PT1S", "per-try DNS timeout (Let's Encrypt uses a short one)"),
             k("precheck.tries", "3", "DNS tries per query; only timeouts are retried, like Let's Encrypt"),

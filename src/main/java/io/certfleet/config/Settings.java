@@ -43,7 +43,8 @@ public record Settings(
 
     public record Pipeline(int parallelBatches, Duration freshFor, Duration authzReuseMargin, Duration pollInterval,
                            int maxAttempts,
-                           int maxProductionReorders, Duration quarantineBackoff, Duration runTimeout) {
+                           int maxProductionReorders, Duration quarantineBackoff, Duration runTimeout,
+                           long stagingOrdersPer3h, long productionOrdersPer3h, long certificatesPerDomainPer7d) {
     }
 
     public enum Grouping { CUSTOMER, PER_CUSTOMER }

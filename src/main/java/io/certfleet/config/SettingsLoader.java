@@ -158,7 +158,10 @@ public final class SettingsLoader {
                 intRange("pipeline.max-attempts", 1, 100),
                 intRange("pipeline.max-production-reorders", 0, 20),
                 duration("pipeline.quarantine-backoff"),
-                duration("pipeline.run-timeout"));
+                duration("pipeline.run-timeout"),
+                intRange("budget.staging.new-orders-per-3h", 1, 1_000_000),
+                intRange("budget.production.new-orders-per-3h", 1, 1_000_000),
+                intRange("budget.production.certificates-per-domain-per-7d", 1, 1_000_000));
         var batch = new Settings.Batch(intRange("batch.max-names", 1, 100),
                 enumValue("batch.grouping", Settings.Grouping.class));
         var precheck = new Settings.Precheck(

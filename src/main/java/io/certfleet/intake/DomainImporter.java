@@ -133,7 +133,8 @@ public final class DomainImporter {
             }
         }
         try {
-            return new Parsed(Kind.NAME, new NewDomain(DomainName.parse(nameField), text.strip(), customer), null);
+            DomainName name = DomainName.parse(nameField);
+            return new Parsed(Kind.NAME, new NewDomain(name, text.strip(), customer, RegisteredDomains.of(name)), null);
         } catch (InvalidDomainNameException e) {
             return Parsed.reject(line, nameField, e.reason().name(), e.detail());
         }

@@ -11,7 +11,9 @@ import io.certfleet.model.PrecheckRecord;
 import io.certfleet.model.PrecheckResult;
 import io.certfleet.model.PrecheckRun;
 import io.certfleet.model.PrecheckVerdict;
+import io.certfleet.batch.Budget;
 import io.certfleet.store.BatchStore;
+import io.certfleet.store.LedgerStore;
 import io.certfleet.store.PrecheckStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,11 +41,13 @@ final class Admission {
     private final Prechecker prechecker;
     private final PipelineSettings settings;
     private final Clock clock;
+    private final LedgerStore ledger;
 
-    Admission(PrecheckStore precheckStore, BatchStore batches, Prechecker prechecker, PipelineSettings settings,
-              Clock clock) {
+    Admission(PrecheckStore precheckStore, BatchStore batches, LedgerStore ledger, Prechecker prechecker,
+              PipelineSettings settings, Clock clock) {
         this.precheckStore = precheckStore;
         this.batches = batches;
+        this.ledger = ledger;
         this.prechecker = prechecker;
         this.settings = settings;
         this.clock = clock;
@@ -54,7 +58,7 @@ final class Admission {
                   int stagingBatches, int productionBatches) {
     }
 
-    Report admit(Optional<Long> productionAccountId) {
+    Report admit(Optional<Long> productionAccountId, Optional<Long> stagingAccountId) {
         Instant started = clock.instant();
         List<DueDomain> due = precheckStore.dueDomains(started, MAX_DUE);
         if (due.isEmpty()) {
@@ -94,10 +98,9 @@ final class Admission {
         }
         precheckStore.record(CaEnvironment.PRODUCTION, "", run.degraded(), run.degradedReason(), started,
                 clock.instant(), records);
-        List<BatchTransition.NewBatch> newBatches = new ArrayList<>();
-        pack(allowed, CaEnvironment.STAGING, newBatches);
-        int staging = newBatches.size();
-        pack(fresh, CaEnvironment.PRODUCTION, newBatches);
+        List<BatchTransition.NewBatch> newBatches = budgeted(allowed, fresh, due, productionAccountId,
+                stagingAccountId, started, heldBack, true);
+        int staging = (int) newBatches.stream().filter(b -> b.environment() == CaEnvironment.STAGING).count();
         batches.createAll(newBatches);
         if (run.degraded()) {
             log.warn("precheck: the resolver is degraded ({}); {} name(s) were left unchecked and stay pending",
@@ -145,21 +148,21 @@ final class Admission {
         List<DueDomain> renewals = precheckStore.renewalCandidates(now);
         due.addAll(renewals);
         Sorting sorted = sort(due, now, productionAccountId);
-        List<BatchTransition.NewBatch> staging = new ArrayList<>();
-        pack(sorted.toCheck(), CaEnvironment.STAGING, staging);
-        List<BatchTransition.NewBatch> production = new ArrayList<>();
-        pack(sorted.fresh(), CaEnvironment.PRODUCTION, production);
+        Map<String, Integer> budgetHeld = new TreeMap<>();
+        List<BatchTransition.NewBatch> planned = budgeted(sorted.toCheck(), sorted.fresh(), due, productionAccountId,
+                Optional.empty(), now, budgetHeld, false);
         Map<Long, String> names = new java.util.HashMap<>();
         due.forEach(d -> names.put(d.id(), d.name().identifier()));
         List<Plan.Order> orders = new ArrayList<>();
-        for (var b : staging) {
-            orders.add(new Plan.Order(CaEnvironment.STAGING, b.customer(), b.domainIds().stream().map(names::get).toList()));
-        }
-        for (var b : production) {
-            orders.add(new Plan.Order(CaEnvironment.PRODUCTION, b.customer(), b.domainIds().stream().map(names::get).toList()));
+        for (CaEnvironment env : List.of(CaEnvironment.STAGING, CaEnvironment.PRODUCTION)) {
+            for (var b : planned) {
+                if (b.environment() == env) {
+                    orders.add(new Plan.Order(env, b.customer(), b.domainIds().stream().map(names::get).toList()));
+                }
+            }
         }
         return new Plan(now, due.size(), renewals.size(), sorted.toCheck().size(), sorted.fresh().size(),
-                sorted.wildcards().stream().map(d -> d.name().identifier()).toList(), orders);
+                sorted.wildcards().stream().map(d -> d.name().identifier()).toList(), orders, budgetHeld);
     }
 
     private PrecheckRecord apply(DueDomain d, PrecheckResult r, Instant now) {
@@ -189,6 +192,69 @@ final class Admission {
                                          Optional<String> reasonCode, Optional<Instant> next) {
         return new PrecheckRecord(d.id(), verdict, reason, Optional.empty(), detail, Optional.empty(), 0, state,
                 reasonCode, next);
+    }
+
+    /**
+     * Packs the allowed names (staging) and the fresh ones (production), then keeps to the CA's limits: orders
+     * that would go over the account's 3-hour new-order window, and names whose registered domain has used up its
+     * certificates for 7 days, wait (held, with the reason and the time they can go).
+     */
+    private List<BatchTransition.NewBatch> budgeted(List<DueDomain> allowed, List<DueDomain> fresh, List<DueDomain> due,
+                                                    Optional<Long> productionAccountId, Optional<Long> stagingAccountId,
+                                                    Instant now, Map<String, Integer> heldBack, boolean write) {
+        Packer packer = new Packer(settings.maxNames(), settings.grouping());
+        List<PlannedBatch> planned = new ArrayList<>(packer.pack(candidates(fresh)));
+        int freshCount = planned.size();
+        planned.addAll(packer.pack(candidates(allowed)));
+        Map<Long, String> rd = new java.util.HashMap<>();
+        due.forEach(d -> d.registeredDomain().ifPresent(r -> rd.put(d.id(), r)));
+        Duration threeHours = Duration.ofHours(3);
+        Duration week = Duration.ofDays(7);
+        long prodLeft = settings.budget().productionOrdersPer3h();
+        Instant freeAt = now.plus(threeHours);
+        if (productionAccountId.isPresent()) {
+            LedgerStore.Spent spent = ledger.newOrders(CaEnvironment.PRODUCTION, productionAccountId.get(), now, threeHours);
+            prodLeft -= spent.count();
+            freeAt = spent.oldest().map(t -> t.plus(threeHours)).orElse(freeAt);
+        }
+        long stagingLeft = settings.budget().stagingOrdersPer3h();
+        if (stagingAccountId.isPresent()) {
+            stagingLeft -= ledger.newOrders(CaEnvironment.STAGING, stagingAccountId.get(), now, threeHours).count();
+        }
+        Map<String, Long> certs = new java.util.HashMap<>();
+        Map<String, Instant> domainFree = new java.util.HashMap<>();
+        ledger.certificatesByRegisteredDomain(new java.util.HashSet<>(rd.values()), now, week).forEach((k, v) -> {
+            certs.put(k, v.count());
+            v.oldest().ifPresent(t -> domainFree.put(k, t.plus(week)));
+        });
+        // every planned order becomes one production order; staging orders are spent only by the non-fresh ones
+        long ordersLeft = Math.max(0, Math.min(prodLeft, freshCount + Math.max(0, stagingLeft)));
+        Budget.Allocation a = Budget.allocate(planned, rd, new Budget.Ledger(ordersLeft, freeAt, certs, domainFree,
+                settings.budget().certificatesPerDomainPer7d()));
+        Map<Long, String[]> why = new java.util.HashMap<>();
+        Map<Long, Instant> until = new java.util.HashMap<>();
+        for (Budget.Held h : a.held()) {
+            why.put(h.domainId(), new String[]{h.reason(), h.detail()});
+            until.put(h.domainId(), h.until().isAfter(now) ? h.until() : now.plus(Duration.ofMinutes(5)));
+            heldBack.merge(h.reason(), 1, Integer::sum);
+        }
+        if (!why.isEmpty() && write) {
+            ledger.hold(why, until);
+            log.warn("admission: {} name(s) wait for the CA's limits: {}", why.size(), a.held().stream()
+                    .map(Budget.Held::reason).distinct().toList());
+        }
+        List<BatchTransition.NewBatch> out = new ArrayList<>();
+        for (int i = 0; i < a.go().size(); i++) {
+            PlannedBatch b = a.go().get(i);
+            CaEnvironment env = a.goIndex().get(i) < freshCount ? CaEnvironment.PRODUCTION : CaEnvironment.STAGING;
+            out.add(new BatchTransition.NewBatch(env, b.customer(), Optional.empty(), Optional.empty(),
+                    b.members().stream().map(Candidate::domainId).toList(), List.of(), Optional.empty(), 0));
+        }
+        return out;
+    }
+
+    private static List<Candidate> candidates(List<DueDomain> names) {
+        return names.stream().map(d -> new Candidate(d.id(), d.name().identifier(), d.customer())).toList();
     }
 
     private void pack(List<DueDomain> names, CaEnvironment env, List<BatchTransition.NewBatch> out) {

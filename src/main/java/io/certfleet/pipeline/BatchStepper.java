@@ -24,6 +24,7 @@ import io.certfleet.model.PrecheckRun;
 import io.certfleet.model.PrecheckVerdict;
 import io.certfleet.store.BatchStore;
 import io.certfleet.store.CertificateStore;
+import io.certfleet.store.LedgerStore;
 import io.certfleet.store.PrecheckStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -62,6 +63,7 @@ final class BatchStepper {
     private final Clock clock;
     private final ExecutorService acmeIo;
     private final Isolator isolator;
+    private final LedgerStore ledger;
 
     BatchStepper(BatchStore batches, CertificateStore certificates, PrecheckStore precheckStore,
                  Map<CaEnvironment, CaSession> sessions, ChallengePublisher publisher, Prechecker prechecker,
@@ -77,6 +79,7 @@ final class BatchStepper {
         this.clock = clock;
         this.acmeIo = io;
         this.isolator = new Isolator(batches, certificates, settings, clock);
+        this.ledger = new LedgerStore(precheckStore.store());
     }
 
     void step(long batchId) {
@@ -111,12 +114,35 @@ final class BatchStepper {
             batches.storeCertificateKey(b.id(), certificates.encryptKey(b.id(), Keys.toPem(kp).toCharArray()),
                     keyType.name());
         }
+        if (outOfOrders(b, ca)) {
+            return;
+        }
         OrderState o = ca.account().newOrderForIdentifiers(b.identifiers());
         batches.markOrdered(b.id(), ca.accountId(), o.url().toString());
         certificates.recordEvent(b.environment(), Optional.of(ca.accountId()), Optional.of(b.id()), "NEW_ORDER", "ok",
                 Optional.empty(), Optional.empty(), b.identifiers(), Optional.empty());
         log.info("batch {}: {} order placed for {} names at {}", b.id(), b.environment().wire(), b.members().size(),
                 o.url());
+    }
+
+    /**
+     * Keeps to the account's new-order limit (3-hour window) before the CA has to say no: a batch that would go
+     * over waits until the oldest order in the window leaves it. Waiting for budget is not a failure.
+     */
+    private boolean outOfOrders(Batch b, CaSession ca) {
+        Duration window = Duration.ofHours(3);
+        long limit = b.environment() == CaEnvironment.PRODUCTION ? settings.budget().productionOrdersPer3h()
+                : settings.budget().stagingOrdersPer3h();
+        LedgerStore.Spent spent = ledger.newOrders(b.environment(), ca.accountId(), clock.instant(), window);
+        if (spent.count() < limit) {
+            return false;
+        }
+        Instant until = spent.oldest().map(t -> t.plus(window)).orElse(clock.instant().plus(window));
+        log.warn("batch {}: the {} account placed {} of {} orders in the last 3 h; waiting until {}", b.id(),
+                b.environment().wire(), spent.count(), limit, until);
+        batches.waitUntil(b.id(), until, "BUDGET_NEW_ORDERS", spent.count() + " of " + limit
+                + " new orders used in the last 3 hours");
+        return true;
     }
 
     private void authorize(Batch b, CaSession ca) throws CaException {

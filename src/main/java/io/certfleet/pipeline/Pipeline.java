@@ -5,6 +5,7 @@ import io.certfleet.challenge.ChallengePublisher;
 import io.certfleet.model.CaEnvironment;
 import io.certfleet.store.BatchStore;
 import io.certfleet.store.CertificateStore;
+import io.certfleet.store.LedgerStore;
 import io.certfleet.store.PrecheckStore;
 import io.certfleet.store.ReportStore;
 import org.slf4j.Logger;
@@ -57,7 +58,8 @@ public final class Pipeline implements AutoCloseable {
         this.stepPool = Executors.newFixedThreadPool(settings.parallelBatches(), daemonThreads("certfleet-step"));
         // several acme4j sessions work each order's authorizations in parallel (a session makes one call at a time)
         this.acmePool = Executors.newFixedThreadPool(4 * settings.parallelBatches(), daemonThreads("certfleet-acme"));
-        this.admission = new Admission(precheckStore, batches, prechecker, settings, clock);
+        this.admission = new Admission(precheckStore, batches, new LedgerStore(precheckStore.store()), prechecker,
+                settings, clock);
         this.stepper = new BatchStepper(batches, certificates, precheckStore, this.sessions, publisher, prechecker,
                 settings, keyType, clock, acmePool);
     }
@@ -113,12 +115,14 @@ public final class Pipeline implements AutoCloseable {
         Prechecker none = (ids, env) -> {
             throw new IllegalStateException("a plan does not pre-check");
         };
-        return new Admission(precheckStore, batches, none, settings, clock).plan(productionAccountId);
+        return new Admission(precheckStore, batches, new LedgerStore(precheckStore.store()), none, settings, clock)
+                .plan(productionAccountId);
     }
 
     /** Admits due names into new batches. */
     public Admission.Report admit() {
-        return admission.admit(Optional.ofNullable(sessions.get(CaEnvironment.PRODUCTION)).map(CaSession::accountId));
+        return admission.admit(Optional.ofNullable(sessions.get(CaEnvironment.PRODUCTION)).map(CaSession::accountId),
+                Optional.ofNullable(sessions.get(CaEnvironment.STAGING)).map(CaSession::accountId));
     }
 
     /** Leases the batches that are due and advances each by one step, in parallel; returns how many were stepped. */

@@ -20,18 +20,27 @@ import java.time.Duration;
  * @param quarantineBackoff      first re-check delay of a quarantined name; doubles per attempt
  * @param quarantineBackoffMax   longest re-check delay
  * @param caBackoff              first retry delay after a CA-side failure without Retry-After; doubles per attempt
+ * @param budget                 Let's Encrypt's limits certfleet keeps to by itself
  * @param authzReuseMargin       a fresh authorization must stay valid at least this long for the CA to reuse it
  *                               (Let's Encrypt: order lifetime / 8, clamped to 1–24 h; 21 h for classic)
  */
 public record PipelineSettings(int maxNames, Packer.Grouping grouping, Duration freshFor, boolean holdAtRisk,
                                int parallelBatches, Duration pollInterval, int maxAttempts, int maxProductionReorders,
                                Duration quarantineBackoff, Duration quarantineBackoffMax, Duration caBackoff,
-                               Duration authzReuseMargin) {
+                               Duration authzReuseMargin, Limits budget) {
+
+    /** The CA's limits: new orders per account per 3 h (staging, production), certificates per registered domain
+     * per 7 days (production). */
+    public record Limits(long stagingOrdersPer3h, long productionOrdersPer3h, long certificatesPerDomainPer7d) {
+        public static Limits letsEncrypt() {
+            return new Limits(1500, 300, 50);
+        }
+    }
 
     public static PipelineSettings defaults() {
         return new PipelineSettings(100, Packer.Grouping.KEEP_CUSTOMERS_TOGETHER, Duration.ofHours(7), true, 4,
                 Duration.ofSeconds(2), 8, 3, Duration.ofHours(1), Duration.ofDays(7), Duration.ofSeconds(30),
-                Duration.ofHours(21));
+                Duration.ofHours(21), Limits.letsEncrypt());
     }
 
     /** {@code base · 2^(attempts)} capped at {@code max}. */

@@ -12,7 +12,7 @@ import java.util.Optional;
  * DNS-01, and the orders they would form if every pre-check passed (a blocked name only makes an order smaller).
  */
 public record Plan(Instant at, int due, int renewalsDue, int toPrecheck, int fresh, List<String> wildcardsHeld,
-                   List<Order> orders) {
+                   List<Order> orders, java.util.Map<String, Integer> heldForBudget) {
 
     /** One order the run would place. */
     public record Order(CaEnvironment environment, Optional<String> customer, List<String> names) {

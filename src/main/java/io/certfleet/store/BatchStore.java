@@ -186,6 +186,13 @@ public final class BatchStore {
                        updated_at = now() WHERE id = ?""", notBefore, errorType, errorDetail, batchId)));
     }
 
+    /** The batch waits for a budget window (not a failure: no attempt is counted). */
+    public void waitUntil(long batchId, Instant notBefore, String reason, String detail) {
+        store.inTransaction(s -> s.doReturningWork(c -> Jdbc.update(c, """
+                UPDATE batch SET not_before = ?, error_type = ?, error_detail = ?, updated_at = now() WHERE id = ?""",
+                notBefore, reason, detail, batchId)));
+    }
+
     /** Stores the encrypted certificate key before finalize, so a crash after finalize loses nothing. */
     public void storeCertificateKey(long batchId, byte[] ciphertext, String algorithm) {
         store.inTransaction(s -> s.doReturningWork(c -> Jdbc.update(c,

@@ -26,6 +26,8 @@ class DomainEntity {
     @Column(nullable = false)
     String input;
     String customer;
+    @Column(name = "registered_domain")
+    String registeredDomain;
     @Column(nullable = false)
     String state;
     @Column(name = "reason_code")

@@ -18,8 +18,8 @@ import java.util.Optional;
 /** Reads and writes the {@code domain} table in bulk. */
 public final class DomainStore {
     private static final String INSERT_NEW = """
-            INSERT INTO domain (name, wildcard, input, customer)
-            SELECT * FROM unnest(?::text[], ?::boolean[], ?::text[], ?::text[])
+            INSERT INTO domain (name, wildcard, input, customer, registered_domain)
+            SELECT * FROM unnest(?::text[], ?::boolean[], ?::text[], ?::text[], ?::text[])
             ON CONFLICT (identifier) DO NOTHING
             RETURNING identifier""";
 
@@ -47,18 +47,21 @@ public final class DomainStore {
         Boolean[] wildcards = new Boolean[n];
         String[] inputs = new String[n];
         String[] customers = new String[n];
+        String[] registered = new String[n];
         for (int i = 0; i < n; i++) {
             NewDomain d = batch.get(i);
             names[i] = d.name().name();
             wildcards[i] = d.name().wildcard();
             inputs[i] = d.input();
             customers[i] = d.customer().orElse(null);
+            registered[i] = d.registeredDomain().orElse(null);
         }
         try (PreparedStatement ps = c.prepareStatement(INSERT_NEW)) {
             ps.setArray(1, c.createArrayOf("text", names));
             ps.setArray(2, c.createArrayOf("boolean", wildcards));
             ps.setArray(3, c.createArrayOf("text", inputs));
             ps.setArray(4, c.createArrayOf("text", customers));
+            ps.setArray(5, c.createArrayOf("text", registered));
             int inserted = 0;
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {

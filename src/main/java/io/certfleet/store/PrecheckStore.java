@@ -26,20 +26,25 @@ public final class PrecheckStore {
         this.store = store;
     }
 
+    /** The store this repository works on (for sibling repositories built from it). */
+    public Store store() {
+        return store;
+    }
+
     /**
      * Pending domains, and quarantined or held ones whose next attempt is due, that are in no open batch; oldest
      * first.
      */
     public List<DueDomain> dueDomains(Instant now, int limit) {
         return store.inTransaction(s -> s.doReturningWork(c -> Jdbc.query(c, """
-                SELECT d.id, d.name, d.wildcard, d.customer, d.state, d.attempts FROM domain d
+                SELECT d.id, d.name, d.wildcard, d.customer, d.state, d.attempts, d.registered_domain FROM domain d
                 WHERE (d.state = 'pending' AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= ?)
                        OR d.state IN ('quarantined', 'held') AND d.next_attempt_at <= ?)
                   AND NOT EXISTS (SELECT 1 FROM batch_member m WHERE m.domain_id = d.id AND m.active)
                 ORDER BY d.id LIMIT ?""",
                 rs -> new DueDomain(rs.getLong("id"), new DomainName(rs.getString("name"), rs.getBoolean("wildcard")),
                         Optional.ofNullable(rs.getString("customer")), DomainState.fromWire(rs.getString("state")),
-                        rs.getInt("attempts")),
+                        rs.getInt("attempts"), Optional.ofNullable(rs.getString("registered_domain"))),
                 now, now, limit)));
     }
 
@@ -49,7 +54,7 @@ public final class PrecheckStore {
      */
     public List<DueDomain> renewalCandidates(Instant now) {
         return store.inTransaction(s -> s.doReturningWork(c -> Jdbc.query(c, """
-                SELECT DISTINCT d.id, d.name, d.wildcard, d.customer, d.state, d.attempts
+                SELECT DISTINCT d.id, d.name, d.wildcard, d.customer, d.state, d.attempts, d.registered_domain
                 FROM certificate x JOIN certificate_name cn ON cn.certificate_id = x.id JOIN domain d ON d.id = cn.domain_id
                 WHERE x.environment = 'production' AND x.replaced_by_id IS NULL AND x.renew_at <= ? AND d.state = 'issued'
                   AND NOT EXISTS (SELECT 1 FROM certificate_name n2 JOIN certificate c2 ON c2.id = n2.certificate_id
@@ -57,7 +62,7 @@ public final class PrecheckStore {
                 ORDER BY d.id""",
                 rs -> new DueDomain(rs.getLong("id"), new DomainName(rs.getString("name"), rs.getBoolean("wildcard")),
                         Optional.ofNullable(rs.getString("customer")), DomainState.fromWire(rs.getString("state")),
-                        rs.getInt("attempts")), now)));
+                        rs.getInt("attempts"), Optional.ofNullable(rs.getString("registered_domain"))), now)));
     }
 
     /**

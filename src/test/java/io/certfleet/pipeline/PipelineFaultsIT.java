@@ -249,4 +249,59 @@ class PipelineFaultsIT {
         }
         assertThat(ordered).isEqualTo(plannedSets);
     }
+
+    @Test
+    void theLedgerHoldsBackExactlyTheNamesThatWouldExceedALimitWithTheReasonAndTime() throws Exception {
+        String a = "shop-a" + prefix + ".com";
+        String b = "shop-b" + prefix + ".com";
+        String lines = "w1." + a + ",A\nw2." + a + ",A\nw1." + b + ",B\n";
+        assertThat(Cli.run(h.overrides(), new ByteArrayInputStream(lines.getBytes(StandardCharsets.UTF_8)), "import", "-")
+                .exitCode()).isZero();
+        Map<String, String> tight = Map.of("budget.production.certificates-per-domain-per-7d", "1",
+                "batch.grouping", "per-customer");
+        assertThat(run(tight).get("names_issued").asLong()).isEqualTo(3); // one certificate for each registered domain
+
+        String more = "w3." + a + ",C\nw2." + b + ",D\n";
+        assertThat(Cli.run(h.overrides(), new ByteArrayInputStream(more.getBytes(StandardCharsets.UTF_8)), "import", "-")
+                .exitCode()).isZero();
+        Map<String, String> o = new HashMap<>(h.overrides());
+        o.putAll(tight);
+        JsonNode plan = JSON.readTree(Cli.run(o, null, "plan", "--format", "json").out());
+        assertThat(plan.get("held_for_budget").get("BUDGET_CERTIFICATES_PER_DOMAIN").asInt()).isEqualTo(2);
+        assertThat(plan.get("orders").size()).isZero();
+
+        JsonNode s = run(tight);
+        assertThat(s.get("names_issued").asLong()).isZero();
+        assertThat(h.countBy("SELECT name, 1 FROM domain WHERE state = 'held' AND reason_code = 'BUDGET_CERTIFICATES_PER_DOMAIN'"
+                + " AND next_attempt_at BETWEEN now() + interval '6 days 23 hours' AND now() + interval '7 days 1 hour'"))
+                .containsOnlyKeys("w3." + a, "w2." + b);
+    }
+
+    @Test
+    void ordersOverTheNewOrderWindowWaitForItWithoutCountingAFailure() throws Exception {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < 4; i++) {
+            sb.append(name(i)).append(",cust").append(i / 2).append('\n');
+        }
+        assertThat(Cli.run(h.overrides(), new ByteArrayInputStream(sb.toString().getBytes(StandardCharsets.UTF_8)),
+                "import", "-").exitCode()).isZero();
+        h.pebbles.addA(name(0), "127.0.0.2"); // its validation fails, so its batch needs a second order
+        try {
+            JsonNode s = run(Map.of("budget.staging.new-orders-per-3h", "1", "batch.grouping", "per-customer",
+                    "pipeline.run-timeout", "PT20S"));
+            assertThat(s.get("finished").asBoolean()).isFalse();
+        } finally {
+            h.pebbles.clearA(name(0));
+        }
+        // admission planned only the one order the window allowed; the other customer's names wait for the window
+        assertThat(h.count("SELECT count(*) FROM domain WHERE state = 'held' AND reason_code = 'BUDGET_NEW_ORDERS'"
+                + " AND next_attempt_at BETWEEN now() + interval '2 hours 55 minutes' AND now() + interval '3 hours'"))
+                .isEqualTo(2);
+        // the re-rehearsal after the validation failure waits at order time, as a wait, not a failure
+        assertThat(h.count("SELECT count(*) FROM batch WHERE state = 'planned' AND error_type = 'BUDGET_NEW_ORDERS'"
+                + " AND not_before BETWEEN now() + interval '2 hours 55 minutes' AND now() + interval '3 hours'"))
+                .isEqualTo(1);
+        assertThat(h.countBy("SELECT reason_code, count(*) FROM domain WHERE state = 'quarantined' GROUP BY 1"))
+                .containsOnlyKeys("CA_CONNECTION");
+    }
 }
