@@ -53,7 +53,8 @@ public final class Certfleet implements AutoCloseable {
             Store store = Store.open(db.dataSource());
             try {
                 SecretKeys.verifyAgainst(store, secrets);
-                return new Certfleet(settings, db, store, secrets);
+                // an interrupted command (Ctrl-C) still stops the embedded server it started
+                return new Certfleet(settings, db, store, secrets).closeOnJvmExit();
             } catch (RuntimeException e) {
                 store.close();
                 throw e;

@@ -89,7 +89,6 @@ public final class Daemon {
 
     /** Runs until the JVM is asked to stop. */
     public static void runUntilStopped(Certfleet app, long startNanos) throws InterruptedException {
-        app.closeOnJvmExit();
         new Daemon(app, Clock.systemUTC()).start();
         log.info("daemon: ready in {} ms (database {}, pid {})", (System.nanoTime() - startNanos) / 1_000_000,
                 app.database().jdbcUrl(), ProcessHandle.current().pid());

@@ -36,6 +36,7 @@ public final class Pipeline implements AutoCloseable {
     private final BatchStore batches;
     private final ReportStore reports;
     private final CertificateStore certificates;
+    private final PrecheckStore precheckStore;
     private final Admission admission;
     private final BatchStepper stepper;
     private final Map<CaEnvironment, CaSession> sessions;
@@ -51,6 +52,7 @@ public final class Pipeline implements AutoCloseable {
         this.batches = batches;
         this.reports = reports;
         this.certificates = certificates;
+        this.precheckStore = precheckStore;
         this.sessions = Map.copyOf(sessions);
         this.settings = settings;
         this.clock = clock;
@@ -119,10 +121,18 @@ public final class Pipeline implements AutoCloseable {
                 .plan(productionAccountId);
     }
 
-    /** Admits due names into new batches. */
+    /**
+     * Admits due names into new batches. Only one node of a cluster admits at a time (an advisory lock); a node
+     * that finds another admitting skips admission and steps the batches that one creates.
+     */
     public Admission.Report admit() {
-        return admission.admit(Optional.ofNullable(sessions.get(CaEnvironment.PRODUCTION)).map(CaSession::accountId),
-                Optional.ofNullable(sessions.get(CaEnvironment.STAGING)).map(CaSession::accountId));
+        return precheckStore.store().exclusively("certfleet-admission", () -> admission.admit(
+                        Optional.ofNullable(sessions.get(CaEnvironment.PRODUCTION)).map(CaSession::accountId),
+                        Optional.ofNullable(sessions.get(CaEnvironment.STAGING)).map(CaSession::accountId)))
+                .orElseGet(() -> {
+                    log.info("admission: another node is admitting; this one only steps batches");
+                    return new Admission.Report(0, 0, 0, 0, Map.of(), false, 0, 0);
+                });
     }
 
     /** Leases the batches that are due and advances each by one step, in parallel; returns how many were stepped. */
@@ -184,6 +194,7 @@ public final class Pipeline implements AutoCloseable {
             if (next.isEmpty()) {
                 break;
             }
+            recoverLeases(); // a node of this host that died mid-step leaves its batches to us at once
             long waitMs = Math.max(50, Math.min(1000, Duration.between(clock.instant(), next.get()).toMillis()));
             Thread.sleep(Math.min(waitMs, Math.max(1, Duration.between(clock.instant(), deadline).toMillis())));
         }

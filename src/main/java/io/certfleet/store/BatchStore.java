@@ -109,7 +109,7 @@ public final class BatchStore {
     /** The earliest time an open batch becomes due, or empty when there are no open batches. */
     public Optional<Instant> nextDue() {
         return store.inTransaction(s -> s.doReturningWork(c -> Jdbc.query(c,
-                "SELECT min(coalesce(not_before, '-infinity'::timestamptz)) AS t, count(*) AS n FROM batch WHERE state IN "
+                "SELECT min(coalesce(not_before, now())) AS t, count(*) AS n FROM batch WHERE state IN "
                         + OPEN, rs -> rs.getLong("n") == 0 ? Optional.<Instant>empty()
                         : Optional.of(Jdbc.instant(rs, "t").orElse(Instant.EPOCH))).get(0)));
     }

@@ -25,10 +25,12 @@ public final class Store implements AutoCloseable {
 
     private final SessionFactory sessionFactory;
     private final StandardServiceRegistry registry;
+    private final DataSource dataSource;
 
-    private Store(StandardServiceRegistry registry, SessionFactory sessionFactory) {
+    private Store(StandardServiceRegistry registry, SessionFactory sessionFactory, DataSource dataSource) {
         this.registry = registry;
         this.sessionFactory = sessionFactory;
+        this.dataSource = dataSource;
     }
 
     /** Builds the session factory on a migrated database; fails if an entity and the schema disagree. */
@@ -46,7 +48,7 @@ public final class Store implements AutoCloseable {
         try {
             MetadataSources sources = new MetadataSources(registry);
             ENTITIES.forEach(sources::addAnnotatedClass);
-            return new Store(registry, sources.buildMetadata().buildSessionFactory());
+            return new Store(registry, sources.buildMetadata().buildSessionFactory(), dataSource);
         } catch (RuntimeException e) {
             StandardServiceRegistryBuilder.destroy(registry);
             throw e;
@@ -56,6 +58,37 @@ public final class Store implements AutoCloseable {
     /** Runs {@code work} in one transaction; commits on return, rolls back on any exception. */
     public <T> T inTransaction(Function<Session, T> work) {
         return sessionFactory.fromTransaction(work);
+    }
+
+    /**
+     * Runs {@code work} while holding a cluster-wide PostgreSQL advisory lock named {@code name}, or returns empty
+     * at once when another process holds it (two nodes must not admit the same names at the same moment).
+     */
+    public <T> java.util.Optional<T> exclusively(String name, java.util.function.Supplier<T> work) {
+        long key = name.hashCode() * 2654435761L;
+        try (java.sql.Connection c = dataSource.getConnection()) {
+            boolean got;
+            try (var ps = c.prepareStatement("SELECT pg_try_advisory_lock(?)")) {
+                ps.setLong(1, key);
+                try (var rs = ps.executeQuery()) {
+                    rs.next();
+                    got = rs.getBoolean(1);
+                }
+            }
+            if (!got) {
+                return java.util.Optional.empty();
+            }
+            try {
+                return java.util.Optional.ofNullable(work.get());
+            } finally {
+                try (var ps = c.prepareStatement("SELECT pg_advisory_unlock(?)")) {
+                    ps.setLong(1, key);
+                    ps.execute();
+                }
+            }
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException("advisory lock '" + name + "': " + e.getMessage(), e);
+        }
     }
 
     SessionFactory sessionFactory() {
