@@ -56,9 +56,10 @@ public final class AcmeClient {
         BouncyCastle.ensureRegistered();
         Optional<SSLContext> ssl = settings.extraTrustedCaPem().map(TrustStores::trustingJdkAnd);
         List<Session> sessions = new ArrayList<>();
+        RequestPacer pacer = new RequestPacer(settings.requestsPerSecond()); // shared: the CA limits per IP
         for (int i = 0; i < settings.sessions(); i++) {
             URI dir = settings.directory();
-            Session s = new Session(dir, new CertfleetProvider(providerFor(dir), ssl));
+            Session s = new Session(dir, new CertfleetProvider(providerFor(dir), ssl, pacer));
             s.networkSettings().setTimeout(settings.timeout());
             sessions.add(s);
         }

@@ -14,9 +14,20 @@ import java.util.Optional;
  * @param extraTrustedCaPem PEM certificates trusted in addition to the JDK's roots (test or private CAs)
  * @param timeout HTTP connect and request timeout
  * @param sessions how many acme4j sessions to spread parallel calls over (a session makes one call at a time)
+ * @param requestsPerSecond most HTTP requests per second to this CA, across all sessions (the CA's per-IP limit)
  */
 public record AcmeSettings(CaEnvironment environment, URI directory, Optional<String> extraTrustedCaPem,
-        Duration timeout, int sessions) {
+        Duration timeout, int sessions, double requestsPerSecond) {
+
+    /** Let's Encrypt staging allows 20 requests/s per IP on /acme/*, production 250/s; stay below both. */
+    public static double defaultRequestsPerSecond(CaEnvironment env) {
+        return env == CaEnvironment.STAGING ? 15 : 100;
+    }
+
+    public AcmeSettings(CaEnvironment environment, URI directory, Optional<String> extraTrustedCaPem, Duration timeout,
+                        int sessions) {
+        this(environment, directory, extraTrustedCaPem, timeout, sessions, defaultRequestsPerSecond(environment));
+    }
 
     public AcmeSettings {
         Objects.requireNonNull(environment, "environment");
@@ -29,6 +40,9 @@ public record AcmeSettings(CaEnvironment environment, URI directory, Optional<St
         if (sessions < 1 || sessions > 64) {
             throw new IllegalArgumentException("sessions must be 1..64: " + sessions);
         }
+        if (!(requestsPerSecond > 0)) {
+            throw new IllegalArgumentException("requestsPerSecond must be positive: " + requestsPerSecond);
+        }
     }
 
     public static AcmeSettings of(CaEnvironment environment, URI directory) {
@@ -36,14 +50,18 @@ public record AcmeSettings(CaEnvironment environment, URI directory, Optional<St
     }
 
     public AcmeSettings withTrustedCa(String pem) {
-        return new AcmeSettings(environment, directory, Optional.of(pem), timeout, sessions);
+        return new AcmeSettings(environment, directory, Optional.of(pem), timeout, sessions, requestsPerSecond);
     }
 
     public AcmeSettings withTimeout(Duration t) {
-        return new AcmeSettings(environment, directory, extraTrustedCaPem, t, sessions);
+        return new AcmeSettings(environment, directory, extraTrustedCaPem, t, sessions, requestsPerSecond);
     }
 
     public AcmeSettings withSessions(int n) {
-        return new AcmeSettings(environment, directory, extraTrustedCaPem, timeout, n);
+        return new AcmeSettings(environment, directory, extraTrustedCaPem, timeout, n, requestsPerSecond);
+    }
+
+    public AcmeSettings withRequestsPerSecond(double r) {
+        return new AcmeSettings(environment, directory, extraTrustedCaPem, timeout, sessions, r);
     }
 }

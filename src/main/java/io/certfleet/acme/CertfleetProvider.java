@@ -22,10 +22,12 @@ final class CertfleetProvider implements AcmeProvider {
 
     private final AcmeProvider delegate;
     private final Optional<SSLContext> sslContext;
+    private final RequestPacer pacer;
 
-    CertfleetProvider(AcmeProvider delegate, Optional<SSLContext> sslContext) {
+    CertfleetProvider(AcmeProvider delegate, Optional<SSLContext> sslContext, RequestPacer pacer) {
         this.delegate = delegate;
         this.sslContext = sslContext;
+        this.pacer = pacer;
     }
 
     @Override
@@ -48,7 +50,7 @@ final class CertfleetProvider implements AcmeProvider {
             b.authenticator(settings.getAuthenticator());
         }
         sslContext.ifPresent(b::sslContext);
-        return new ObservingHttpClient(b.build());
+        return new ObservingHttpClient(b.build(), pacer);
     }
 
     @Override

@@ -28,9 +28,11 @@ final class ObservingHttpClient extends HttpClient {
     private static final ThreadLocal<LastResponse> LAST = new ThreadLocal<>();
 
     private final HttpClient delegate;
+    private final RequestPacer pacer;
 
-    ObservingHttpClient(HttpClient delegate) {
+    ObservingHttpClient(HttpClient delegate, RequestPacer pacer) {
         this.delegate = delegate;
+        this.pacer = pacer;
     }
 
     static void clear() {
@@ -44,6 +46,7 @@ final class ObservingHttpClient extends HttpClient {
     @Override
     public <T> HttpResponse<T> send(HttpRequest request, HttpResponse.BodyHandler<T> handler)
             throws IOException, InterruptedException {
+        pacer.acquire();
         HttpResponse<T> response = delegate.send(request, handler);
         LAST.set(new LastResponse(response.statusCode(), response.headers().firstValue("Retry-After")));
         return response;

@@ -25,6 +25,7 @@ public final class Certfleet implements AutoCloseable {
     private final java.util.Deque<NamedStep> stopSteps = new java.util.ArrayDeque<>();
     private final java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
     private boolean closing;
+    private int firstSteps;
 
     /** A step of the ordered shutdown, named for its WARN line if it fails. */
     private record NamedStep(String name, AutoCloseable step) {
@@ -91,6 +92,23 @@ public final class Certfleet implements AutoCloseable {
         stopSteps.push(new NamedStep(name, step));
     }
 
+    private synchronized NamedStep nextStopStep() {
+        if (firstSteps > 0) {
+            firstSteps--;
+            return stopSteps.removeLast();
+        }
+        return stopSteps.pop();
+    }
+
+    /**
+     * Registers what takes work in (the scheduler): it stops before every part registered with
+     * {@link #onStop}, whenever those were registered, so no new work starts while the parts shut down.
+     */
+    public synchronized void onStopFirst(String name, AutoCloseable step) {
+        stopSteps.addLast(new NamedStep(name, step));
+        firstSteps++;
+    }
+
     /** Closes everything when the JVM is asked to stop (SIGTERM, SIGINT, System.exit). */
     public Certfleet closeOnJvmExit() {
         Runtime.getRuntime().addShutdownHook(new Thread(this::close, "certfleet-shutdown"));
@@ -113,7 +131,7 @@ public final class Certfleet implements AutoCloseable {
         }
         try {
             while (!stopSteps.isEmpty()) {
-                NamedStep s = stopSteps.pop();
+                NamedStep s = nextStopStep();
                 try {
                     s.step().close();
                     log.info("shutdown: {} stopped", s.name());

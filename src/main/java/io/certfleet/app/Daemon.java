@@ -1,23 +1,31 @@
 package io.certfleet.app;
 
+import io.certfleet.acme.CaException;
 import io.certfleet.schedule.CertfleetScheduler;
 import io.certfleet.store.HousekeepingStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.Optional;
 
 /**
- * The long-running daemon: starts the scheduler and its jobs on an open {@link Certfleet}, logs readiness, and
- * stops in order when the JVM is asked to (SIGTERM): stop taking work, finish running jobs, stop the scheduler,
- * close the pool and the database.
+ * The long-running daemon: the HTTP-01 responder, and on the clustered scheduler the nightly admission (cron
+ * {@code schedule.cron}), a frequent job that advances in-flight batches, and housekeeping. It starts even when
+ * the CA is unreachable: the jobs connect on their next firing. It stops in order when the JVM is asked to
+ * (SIGTERM): stop taking work, finish running steps, stop the responder, close the pool and the database.
  */
 public final class Daemon {
     private static final Logger log = LoggerFactory.getLogger(Daemon.class);
+    static final Duration STEP_BUDGET = Duration.ofSeconds(50);
 
     private final Certfleet app;
     private final Clock clock;
+    private Issuance.Responder responder;
+    private Issuance issuance;
 
     public Daemon(Certfleet app, Clock clock) {
         this.app = app;
@@ -26,11 +34,41 @@ public final class Daemon {
 
     /** Starts everything and returns; {@link Certfleet#close()} stops it. */
     public void start() {
+        responder = Issuance.startResponder(app, clock);
         CertfleetScheduler scheduler = CertfleetScheduler.create(app.database().dataSource(), 4);
-        app.onStop("scheduler", scheduler);
+        app.onStopFirst("scheduler", scheduler);
         scheduler.scheduleCron("housekeeping", "0 */15 * * * ?", ZoneOffset.UTC,
                 new Housekeeping(new HousekeepingStore(app.store()), clock));
+        scheduler.scheduleCron("issuance-nightly", app.settings().schedule().cron(), app.settings().schedule().timeZone(),
+                () -> issuance().ifPresent(i -> i.pipeline().admit()));
+        scheduler.scheduleCron("pipeline-step", "0/10 * * * * ?", ZoneOffset.UTC, this::stepBatches);
         scheduler.start();
+    }
+
+    /** Advances due batches for up to {@link #STEP_BUDGET}, then yields to the next firing. */
+    private void stepBatches() {
+        Optional<Issuance> i = issuance();
+        if (i.isEmpty()) {
+            return;
+        }
+        Instant until = clock.instant().plus(STEP_BUDGET);
+        while (clock.instant().isBefore(until) && i.get().pipeline().stepDue() > 0) {
+            // keep stepping while batches are due; a batch that waits for the CA has a not_before in the future
+        }
+    }
+
+    /** The CA connection, made on first use and retried at each firing while the CA is unreachable. */
+    private synchronized Optional<Issuance> issuance() {
+        if (issuance == null) {
+            try {
+                issuance = Issuance.start(app, clock, responder);
+                issuance.pipeline().recoverLeases();
+            } catch (CaException | RuntimeException e) {
+                log.warn("daemon: cannot reach the CA yet ({}); retrying at the next firing", e.getMessage());
+                return Optional.empty();
+            }
+        }
+        return Optional.of(issuance);
     }
 
     /** Runs until the JVM is asked to stop. */

@@ -7,6 +7,7 @@ import io.certfleet.acme.Keys;
 import io.certfleet.batch.Packer;
 import io.certfleet.caa.CaaChecker;
 import io.certfleet.caa.CaaSettings;
+import io.certfleet.challenge.ChallengePublisher;
 import io.certfleet.challenge.DatabaseHttp01Publisher;
 import io.certfleet.challenge.Http01Responder;
 import io.certfleet.config.ConfigException;
@@ -53,7 +54,12 @@ public final class Issuance {
         this.responder = responder;
     }
 
-    public static Issuance start(Certfleet app, Clock clock) throws CaException {
+    /** The HTTP-01 responder and its publisher, up before any order is placed (and while the CA is unreachable). */
+    public record Responder(Http01Responder server, ChallengePublisher publisher) {
+    }
+
+    /** Starts the HTTP-01 responder on {@code http01.bind:http01.port}; it stops with the app. */
+    public static Responder startResponder(Certfleet app, Clock clock) {
         Settings s = app.settings();
         var tokens = new Http01TokenStore(app.store());
         Http01Responder responder;
@@ -64,7 +70,28 @@ public final class Issuance {
                     + s.http01().port() + " (http01.bind / http01.port): " + e.getMessage(), e);
         }
         app.onStop("HTTP-01 responder", responder);
-        var publisher = new DatabaseHttp01Publisher(tokens, responder);
+        log.info("http-01: responder listening on {}:{}", s.http01().bind(), responder.port());
+        return new Responder(responder, new DatabaseHttp01Publisher(tokens, responder));
+    }
+
+    /** Starts the responder, then connects to both CAs (creating accounts on first use) and builds the pipeline. */
+    public static Issuance start(Certfleet app, Clock clock) throws CaException {
+        return start(app, clock, startResponder(app, clock));
+    }
+
+    /** Connects to both CAs (creating accounts on first use) and builds the pipeline on a running responder. */
+    public static Issuance start(Certfleet app, Clock clock, Responder responder) throws CaException {
+        return start(app, clock, responder, java.util.function.UnaryOperator.identity());
+    }
+
+    /**
+     * As {@link #start(Certfleet, Clock, Responder)}, with the pre-check wrapped by {@code precheckDecorator}
+     * (tools and tests that watch or time the pre-checks).
+     */
+    public static Issuance start(Certfleet app, Clock clock, Responder responder,
+                                 java.util.function.UnaryOperator<Prechecker> precheckDecorator) throws CaException {
+        Settings s = app.settings();
+        var publisher = responder.publisher();
         var accounts = new AccountStore(app.store(), app.secrets());
         Optional<String> trusted = s.acme().trustedCaFile().map(p -> {
             try {
@@ -77,7 +104,9 @@ public final class Issuance {
         Map<CaEnvironment, CaaChecker> checkers = new EnumMap<>(CaEnvironment.class);
         for (CaEnvironment env : CaEnvironment.values()) {
             String dir = env == CaEnvironment.STAGING ? s.acme().stagingDirectory() : s.acme().productionDirectory();
-            var acmeSettings = new AcmeSettings(env, URI.create(dir), trusted, s.acme().timeout(), s.acme().sessions());
+            var acmeSettings = new AcmeSettings(env, URI.create(dir), trusted, s.acme().timeout(), s.acme().sessions(),
+                    env == CaEnvironment.STAGING ? s.acme().stagingRequestsPerSecond()
+                            : s.acme().productionRequestsPerSecond());
             AcmeClient client = AcmeClient.create(acmeSettings, clock);
             CaSession session = Accounts.ensure(client, dir, accounts, s.acme().termsAgreed());
             sessions.put(env, session);
@@ -88,12 +117,12 @@ public final class Issuance {
             app.onStop("CAA checker (" + env.wire() + ")", checker);
             log.info("{}: account {} at {}; CAA identities {}", env.wire(), session.accountUrl(), dir, identities);
         }
-        Prechecker prechecker = (ids, env) -> checkers.get(env).check(ids);
+        Prechecker prechecker = precheckDecorator.apply((ids, env) -> checkers.get(env).check(ids));
         Pipeline pipeline = new Pipeline(new BatchStore(app.store()), new CertificateStore(app.store(), app.secrets()),
                 new PrecheckStore(app.store()), new ReportStore(app.store()), sessions, publisher, prechecker,
                 pipelineSettings(s), keyType(s.acme().keyType()), clock, nodeName());
         app.onStop("pipeline", pipeline);
-        return new Issuance(pipeline, responder);
+        return new Issuance(pipeline, responder.server());
     }
 
     static CaaChecker checker(Settings s, List<String> identities, String accountUrl) {

@@ -56,7 +56,19 @@ public final class Main {
     }
 
     static CommandLine commandLine() {
-        CommandLine cl = new CommandLine(new Main());
+        Main main = new Main();
+        CommandLine.IFactory defaults = CommandLine.defaultFactory();
+        CommandLine cl = new CommandLine(main, new CommandLine.IFactory() {
+            @Override
+            public <K> K create(Class<K> cls) throws Exception {
+                if (cls == PrecheckCommand.class) {
+                    // --account-uri defaults to the stored account of --environment, if a database is reachable
+                    return cls.cast(new PrecheckCommand(env -> io.certfleet.store.AccountStore.lookupAccountUrl(
+                            main.loadSettings().settings().database(), io.certfleet.model.CaEnvironment.fromWire(env))));
+                }
+                return defaults.create(cls);
+            }
+        });
         cl.setExitCodeExceptionMapper(e -> e instanceof ConfigException ? USAGE : PROBLEMS);
         cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
             if (e instanceof ConfigException) {

@@ -34,6 +34,8 @@ final class Keys {
             k("acme.key-type", "ec-p256", "certificate key type: ec-p256, rsa-2048 or rsa-3072"),
             k("acme.timeout", "PT30S", "HTTP timeout for one ACME request"),
             k("acme.sessions", "4", "parallel ACME connections per environment (one request at a time each)"),
+            k("acme.staging.requests-per-second", "15", "request pace to staging (Let's Encrypt allows 20/s per IP)"),
+            k("acme.production.requests-per-second", "100", "request pace to production (Let's Encrypt allows 250/s)"),
 
             k("batch.max-names", "100", "most names in one order (Let's Encrypt classic allows 100)"),
             k("batch.grouping", "customer", "customer: keep a customer's names together when they fit; "

@@ -37,7 +37,7 @@ public record Settings(
 
     public record Acme(String stagingDirectory, String productionDirectory, boolean termsAgreed,
                        Optional<String> contact, Optional<Path> trustedCaFile, KeyType keyType, Duration timeout,
-                       int sessions) {
+                       int sessions, int stagingRequestsPerSecond, int productionRequestsPerSecond) {
     }
 
     public record Pipeline(int parallelBatches, Duration freshFor, Duration pollInterval, int maxAttempts,

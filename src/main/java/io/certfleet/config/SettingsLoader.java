@@ -147,7 +147,9 @@ public final class SettingsLoader {
                 optional("acme.trusted-ca-file").map(p -> existingFile("acme.trusted-ca-file")),
                 enumValue("acme.key-type", Settings.KeyType.class),
                 duration("acme.timeout"),
-                intRange("acme.sessions", 1, 32));
+                intRange("acme.sessions", 1, 32),
+                intRange("acme.staging.requests-per-second", 1, 1000),
+                intRange("acme.production.requests-per-second", 1, 1000));
         var pipeline = new Settings.Pipeline(
                 intRange("pipeline.parallel-batches", 1, 64),
                 duration("pipeline.fresh-for"),

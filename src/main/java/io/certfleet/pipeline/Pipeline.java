@@ -30,7 +30,7 @@ import java.util.concurrent.TimeUnit;
  */
 public final class Pipeline implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Pipeline.class);
-    static final Duration LEASE = Duration.ofMinutes(5);
+    static final Duration LEASE = Duration.ofMinutes(2);
 
     private final BatchStore batches;
     private final ReportStore reports;
@@ -67,6 +67,29 @@ public final class Pipeline implements AutoCloseable {
             t.setDaemon(true);
             return t;
         };
+    }
+
+    /**
+     * Frees leases of dead processes on this host (node names are {@code host:pid}), so a restarted node resumes
+     * a killed node's batches at once. Leases of other hosts expire by themselves after {@link #LEASE}.
+     */
+    public int recoverLeases() {
+        String host = node.substring(0, node.lastIndexOf(':') + 1);
+        int n = batches.releaseLeasesOf(owner -> {
+            if (!owner.startsWith(host) || owner.equals(node)) {
+                return false;
+            }
+            try {
+                long pid = Long.parseLong(owner.substring(host.length()));
+                return ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true);
+            } catch (NumberFormatException e) {
+                return false;
+            }
+        });
+        if (n > 0) {
+            log.info("pipeline: released {} lease(s) of stopped processes on this host", n);
+        }
+        return n;
     }
 
     /** Admits due names into new batches. */
@@ -121,6 +144,7 @@ public final class Pipeline implements AutoCloseable {
     public CycleSummary runOnce(Duration maxDuration) throws InterruptedException {
         Instant start = clock.instant();
         Instant deadline = start.plus(maxDuration);
+        recoverLeases();
         Admission.Report admitted = admit();
         while (clock.instant().isBefore(deadline)) {
             int stepped = stepDue();

@@ -67,6 +67,41 @@ public final class AccountStore {
                 .setParameter("env", env.wire()).setMaxResults(1).uniqueResultOptional());
     }
 
+    /**
+     * The stored account URL of {@code env}, read with one short JDBC connection — only if the database is
+     * already reachable (an external server, or the embedded one while another certfleet process runs); never
+     * starts a server. Empty when there is no database to ask or no account yet.
+     */
+    public static Optional<String> lookupAccountUrl(io.certfleet.config.Settings.Database db, CaEnvironment env) {
+        String url;
+        java.util.Properties props = new java.util.Properties();
+        if (db.embedded()) {
+            url = "jdbc:postgresql://127.0.0.1:" + db.embeddedPort() + "/postgres";
+            props.setProperty("user", "postgres");
+            try (var socket = new java.net.Socket()) {
+                socket.connect(new java.net.InetSocketAddress("127.0.0.1", db.embeddedPort()), 300);
+            } catch (java.io.IOException e) {
+                return Optional.empty();
+            }
+        } else {
+            url = db.url().orElseThrow();
+            props.setProperty("user", db.user());
+            db.password().ifPresent(p -> props.setProperty("password", p));
+        }
+        props.setProperty("connectTimeout", "3");
+        try (var c = java.sql.DriverManager.getConnection(url, props);
+             var ps = c.prepareStatement("SELECT account_url FROM acme_account WHERE environment = ? ORDER BY id DESC LIMIT 1")) {
+            ps.setString(1, env.wire());
+            try (var rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(rs.getString(1)) : Optional.empty();
+            }
+        } catch (java.sql.SQLException e) {
+            org.slf4j.LoggerFactory.getLogger(AccountStore.class)
+                    .debug("precheck: no stored {} account URL ({})", env.wire(), e.getMessage());
+            return Optional.empty();
+        }
+    }
+
     private static byte[] toBytes(char[] chars) {
         ByteBuffer bb = StandardCharsets.UTF_8.encode(CharBuffer.wrap(chars));
         byte[] out = Arrays.copyOf(bb.array(), bb.limit());

@@ -48,6 +48,8 @@ final class PipelineHarness implements AutoCloseable {
         m.put("precheck.sweep", "false"); // challtestsrv answers NOTIMP to NS queries
         m.put("precheck.canary", "example");
         m.put("pipeline.poll-interval", "PT0.5S");
+        m.put("acme.staging.requests-per-second", "500"); // Pebble has no per-IP limit
+        m.put("acme.production.requests-per-second", "500");
         return m;
     }
 

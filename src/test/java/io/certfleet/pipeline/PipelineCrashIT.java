@@ -1,0 +1,90 @@
+package io.certfleet.pipeline;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.certfleet.testsupport.Cli;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * {@code kill -9} of a running {@code run --once} in the middle of production, then another run: the job
+ * finishes, every name is issued exactly once, and no production order is left unbound or failed.
+ */
+class PipelineCrashIT {
+    private static PipelineHarness h;
+
+    @BeforeAll
+    static void start() throws Exception {
+        h = new PipelineHarness();
+        h.db.clean();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (h != null) {
+            h.close();
+        }
+    }
+
+    @Test
+    void killedDuringProductionThenResumedIssuesEveryNameOnce() throws Exception {
+        StringBuilder names = new StringBuilder();
+        for (int i = 0; i < 300; i++) {
+            names.append(String.format("k%03d.crash%d.example,customer%02d%n", i, i / 100, i / 10));
+        }
+        assertThat(Cli.run(h.overrides(), new ByteArrayInputStream(names.toString().getBytes(StandardCharsets.UTF_8)),
+                "import", "-").exitCode()).isZero();
+
+        List<String> cmd = new ArrayList<>(List.of(System.getProperty("java.home") + "/bin/java",
+                "-Djdk.httpclient.allowRestrictedHeaders=host", "-cp", System.getProperty("java.class.path"),
+                "io.certfleet.cli.Main"));
+        h.overrides().forEach((k, v) -> cmd.addAll(List.of("--set", k + "=" + v)));
+        cmd.addAll(List.of("run", "--once"));
+        Path log = Files.createTempFile("certfleet-crash", ".log");
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        try {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+            // wait until production is under way: an order placed and not yet issued
+            while (h.count("SELECT count(*) FROM batch WHERE environment = 'production' AND order_url IS NOT NULL") == 0) {
+                assertThat(p.isAlive()).as("the first run ended before production started:%n%s", Files.readString(log))
+                        .isTrue();
+                assertThat(System.nanoTime()).as("production did not start in time").isLessThan(deadline);
+                Thread.sleep(50);
+            }
+        } finally {
+            p.destroyForcibly(); // SIGKILL: no shutdown hook, no cleanup
+            p.waitFor(30, TimeUnit.SECONDS);
+        }
+        long issuedBefore = h.count("SELECT count(*) FROM domain WHERE state = 'issued'");
+        assertThat(issuedBefore).as("the kill came before the run finished").isLessThan(300);
+
+        Cli.Result resumed = Cli.run(h.overrides(), null, "run", "--once", "--format", "json");
+        assertThat(resumed.exitCode()).as(resumed.err()).isZero();
+        JsonNode s = new ObjectMapper().readTree(resumed.out());
+        assertThat(s.get("finished").asBoolean()).isTrue();
+
+        assertThat(h.count("SELECT count(*) FROM domain WHERE state = 'issued'")).isEqualTo(300);
+        assertThat(h.count("SELECT count(*) FROM (SELECT domain_id FROM certificate_name GROUP BY 1 HAVING count(*) <> 1) x"))
+                .as("every name in exactly one certificate").isZero();
+        assertThat(h.count("SELECT count(*) FROM certificate_name")).isEqualTo(300);
+        assertThat(h.count("SELECT count(*) FROM batch WHERE state IN ('planned','ordered','authorizing','finalizing')"))
+                .isZero();
+        assertThat(h.count("SELECT count(*) FROM batch WHERE environment = 'production' AND state <> 'issued'")).isZero();
+        assertThat(h.count("SELECT count(*) FROM batch WHERE environment = 'production'"))
+                .isEqualTo(h.count("SELECT count(*) FROM certificate"));
+        System.out.printf("PipelineCrashIT: killed with %d of 300 names issued; resumed run took %d ms%n", issuedBefore,
+                s.get("elapsed_ms").asLong());
+        Files.deleteIfExists(log);
+    }
+}

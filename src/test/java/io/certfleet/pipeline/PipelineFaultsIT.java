@@ -1,0 +1,176 @@
+package io.certfleet.pipeline;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.certfleet.app.Certfleet;
+import io.certfleet.app.Issuance;
+import io.certfleet.config.SettingsLoader;
+import io.certfleet.testsupport.Cli;
+import io.certfleet.testsupport.acme.BoulderProxy.Endpoint;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** What the CA's faults, rate limits and pauses, and a CAA change before production, do to a run. */
+class PipelineFaultsIT {
+    private static PipelineHarness h;
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static int prefix;
+
+    @BeforeAll
+    static void start() throws Exception {
+        h = new PipelineHarness();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (h != null) {
+            h.close();
+        }
+    }
+
+    @BeforeEach
+    void clean() {
+        h.db.clean();
+        h.staging.clearRules();
+        h.production.clearRules();
+        prefix++;
+    }
+
+    private String name(int i) {
+        return String.format("f%d-%02d.faults.example", prefix, i);
+    }
+
+    private void importNames(int n) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < n; i++) {
+            sb.append(name(i)).append('\n');
+        }
+        assertThat(Cli.run(h.overrides(), new ByteArrayInputStream(sb.toString().getBytes(StandardCharsets.UTF_8)),
+                "import", "-").exitCode()).isZero();
+    }
+
+    private JsonNode run(Map<String, String> extra) throws Exception {
+        Map<String, String> o = new HashMap<>(h.overrides());
+        o.putAll(extra);
+        Cli.Result r = Cli.run(o, null, "run", "--once", "--format", "json");
+        assertThat(r.out()).as(r.err()).isNotBlank();
+        return JSON.readTree(r.out());
+    }
+
+    @Test
+    void outagesAndServerErrorsNeverQuarantineANameTheBatchWaitsAndRetries() throws Exception {
+        importNames(30);
+        h.staging.unavailable(Endpoint.NEW_ORDER, 2, Duration.ofSeconds(1));
+        h.staging.unavailable(Endpoint.AUTHORIZATION, 3, Duration.ofSeconds(1));
+        h.production.unavailable(Endpoint.FINALIZE, 1, Duration.ofSeconds(1));
+        JsonNode s = run(Map.of());
+        assertThat(s.get("finished").asBoolean()).isTrue();
+        assertThat(s.get("names_issued").asLong()).isEqualTo(30);
+        assertThat(h.count("SELECT count(*) FROM domain WHERE state = 'quarantined'")).isZero();
+        assertThat(h.count("SELECT count(*) FROM ca_event WHERE outcome = 'unavailable'")).isGreaterThanOrEqualTo(3);
+        assertThat(h.staging.injectedCount(Endpoint.NEW_ORDER)).isGreaterThanOrEqualTo(2);
+    }
+
+    @Test
+    void aRateLimitStoresTheRetryAfterAsADurableNotBeforeAndQuarantinesNobody() throws Exception {
+        importNames(20);
+        h.staging.rateLimitAtNewOrder(Set.of(name(3)), Duration.ofHours(1));
+        JsonNode first = run(Map.of("pipeline.run-timeout", "PT5S"));
+        assertThat(first.get("finished").asBoolean()).isFalse();
+        assertThat(h.count("SELECT count(*) FROM domain WHERE state = 'quarantined'")).isZero();
+        assertThat(h.count("SELECT count(*) FROM batch WHERE error_type = 'RATE_LIMITED'"
+                + " AND not_before BETWEEN now() + interval '55 minutes' AND now() + interval '65 minutes'")).isEqualTo(1);
+        assertThat(h.count("SELECT count(*) FROM ca_event WHERE outcome = 'rate-limited' AND retry_after IS NOT NULL"))
+                .isEqualTo(1);
+
+        // an hour later (the CA's limit has passed): the batch continues where it stopped
+        h.staging.clearRules();
+        h.db.database.dataSource().getConnection().createStatement()
+                .execute("UPDATE batch SET not_before = now() WHERE error_type = 'RATE_LIMITED'");
+        JsonNode second = run(Map.of());
+        assertThat(second.get("finished").asBoolean()).isTrue();
+        assertThat(h.count("SELECT count(*) FROM domain WHERE state = 'issued'")).isEqualTo(20);
+    }
+
+    @Test
+    void aPausedNameIsTakenOutWithItsUnpauseUrlAndTheRestIsIssued() throws Exception {
+        importNames(10);
+        h.staging.pauseAtNewOrder(Set.of(name(4)));
+        JsonNode s = run(Map.of());
+        assertThat(s.get("names_issued").asLong()).isEqualTo(9);
+        assertThat(h.countBy("SELECT reason_code || ' ' || (reason_detail LIKE '%unpause?jwt=%'), 1 FROM domain"
+                + " WHERE state = 'quarantined'")).containsOnlyKeys("CA_PAUSED true");
+    }
+
+    @Test
+    void caaChangedBeforeProductionIsCaughtByTheRecheckBeforeFinalize() throws Exception {
+        importNames(10);
+        String culprit = name(6);
+        AtomicInteger calls = new AtomicInteger();
+        Map<String, String> o = new HashMap<>(h.overrides());
+        // eight hours from now every production validation is older than the 7 h Let's Encrypt rechecks after
+        Clock later = Clock.offset(Clock.systemUTC(), Duration.ofHours(8));
+        try (Certfleet app = Certfleet.open(SettingsLoader.load(Optional.empty(), Map.of(), o))) {
+            // (the responder keeps real time: the CA fetches the proofs now)
+            Issuance.Responder responder = Issuance.startResponder(app, Clock.systemUTC());
+            Issuance issuance = Issuance.start(app, later, responder, real -> (ids, env) -> {
+                if (calls.incrementAndGet() == 2) {
+                    // between the rehearsal and production, the customer publishes a CAA record for another CA
+                    h.pebbles.addCaa(culprit, "issue", "other-ca.example");
+                }
+                return real.check(ids, env);
+            });
+            CycleSummary s = issuance.pipeline().runOnce(Duration.ofMinutes(3));
+            assertThat(s.finished()).isTrue();
+            assertThat(calls.get()).as("admission, then the recheck before production finalize").isGreaterThanOrEqualTo(2);
+            assertThat(h.count("SELECT count(*) FROM domain WHERE state = 'issued'")).isEqualTo(9);
+            assertThat(h.countBy("SELECT d.name, 1 FROM domain d WHERE state = 'quarantined' AND reason_code = 'CAA_FORBIDS'"
+                    + " AND reason_detail LIKE 'CAA recheck before production finalize%'")).containsOnlyKeys(culprit);
+            // the order holding the culprit was never finalized: every production certificate lacks it
+            assertThat(h.count("SELECT count(*) FROM certificate_name cn JOIN domain d ON d.id = cn.domain_id"
+                    + " WHERE d.name = '" + culprit + "'")).isZero();
+        } finally {
+            h.pebbles.clearCaa(culprit);
+        }
+    }
+
+    @Test
+    void aQuarantinedNameIsCheckedAgainAtItsNextAttemptAndRejoinsWhenItPasses() throws Exception {
+        importNames(5);
+        String fixedLater = name(2);
+        h.pebbles.addCaa(fixedLater, "issue", "other-ca.example");
+        try {
+            JsonNode first = run(Map.of());
+            assertThat(first.get("names_issued").asLong()).isEqualTo(4);
+            assertThat(h.count("SELECT count(*) FROM domain WHERE state = 'quarantined' AND reason_code = 'CAA_FORBIDS'"
+                    + " AND next_attempt_at > now() + interval '50 minutes'")).isEqualTo(1);
+            // not due yet: a second run leaves it alone
+            run(Map.of());
+            assertThat(h.count("SELECT count(*) FROM domain WHERE state = 'quarantined'")).isEqualTo(1);
+        } finally {
+            h.pebbles.clearCaa(fixedLater);
+        }
+        // the customer fixed the record and the backoff has passed
+        h.db.database.dataSource().getConnection().createStatement()
+                .execute("UPDATE domain SET next_attempt_at = now() - interval '1 minute' WHERE state = 'quarantined'");
+        JsonNode again = run(Map.of());
+        assertThat(again.get("names_issued").asLong()).isEqualTo(1);
+        assertThat(h.count("SELECT count(*) FROM domain WHERE state = 'issued'")).isEqualTo(5);
+        assertThat(h.count("SELECT count(*) FROM precheck_result pr JOIN domain d ON d.id = pr.domain_id"
+                + " WHERE d.name = '" + fixedLater + "'")).isEqualTo(2);
+    }
+}
