@@ -69,6 +69,9 @@ final class EmbeddedPostgresServer implements AutoCloseable {
                         .setCleanDataDirectory(false)
                         .setPort(port)
                         .setServerConfig("listen_addresses", "127.0.0.1")
+                        // zonky starts PostgreSQL with -F (fsync off), fine for throwaway test databases and wrong
+                        // for certfleet's: a committed state change must survive a crash of the machine
+                        .setServerConfig("fsync", "on")
                         .setServerConfig("synchronous_commit", "on")
                         .setServerConfig("max_connections", "200")
                         .setPGStartupWait(java.time.Duration.ofSeconds(60))

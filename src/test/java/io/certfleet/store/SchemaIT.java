@@ -31,6 +31,12 @@ class SchemaIT {
     }
 
     @Test
+    void embeddedServerSyncsCommitsToDiskDespiteZonkysDefault() throws SQLException {
+        assertThat(query("SHOW fsync")).isEqualTo("on");
+        assertThat(query("SHOW synchronous_commit")).isEqualTo("on");
+    }
+
+    @Test
     void migrationsAreAppliedAndHibernateValidatesTheMapping() throws SQLException {
         assertThat(query("SELECT max(version) FROM flyway_schema_history WHERE success")).isEqualTo("2");
         assertThat(Integer.parseInt(query("SELECT count(*) FROM information_schema.tables WHERE table_name LIKE 'qrtz_%'")))
