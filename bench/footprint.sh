@@ -1,0 +1,2 @@
+# Daemon footprint (sourced by bench/run): filled in below.
+bench_daemon() { :; }
