@@ -19,15 +19,15 @@ import java.util.Map;
  * injects Let's Encrypt's failure shapes, production behind a counting proxy), pebble-challtestsrv as the DNS of
  * both the CAs and certfleet's pre-check, and the shared embedded PostgreSQL.
  */
-final class PipelineHarness implements AutoCloseable {
-    final TestDatabase db = TestDatabase.get();
-    final int responderPort = TestDatabase.freePort();
-    final PebbleEnvironment pebbles;
-    final BoulderProxy staging;
-    final BoulderProxy production;
-    final Path caFile;
+public final class PipelineHarness implements AutoCloseable {
+    public final TestDatabase db = TestDatabase.get();
+    public final int responderPort = TestDatabase.freePort();
+    public final PebbleEnvironment pebbles;
+    public final BoulderProxy staging;
+    public final BoulderProxy production;
+    public final Path caFile;
 
-    PipelineHarness() throws IOException {
+    public PipelineHarness() throws IOException {
         pebbles = PebbleEnvironment.start(responderPort);
         staging = BoulderProxy.start(pebbles.staging(), pebbles.pki());
         production = BoulderProxy.start(pebbles.production(), pebbles.pki());
@@ -36,7 +36,7 @@ final class PipelineHarness implements AutoCloseable {
     }
 
     /** {@code --set} overrides that point certfleet at these parts. */
-    Map<String, String> overrides() {
+    public Map<String, String> overrides() {
         Map<String, String> m = new LinkedHashMap<>(db.overrides());
         m.put("acme.staging.directory", staging.directory().toString());
         m.put("acme.production.directory", production.directory().toString());
@@ -54,7 +54,7 @@ final class PipelineHarness implements AutoCloseable {
         return m;
     }
 
-    long count(String sql) throws SQLException {
+    public long count(String sql) throws SQLException {
         try (Connection c = db.database.dataSource().getConnection(); Statement s = c.createStatement();
              ResultSet rs = s.executeQuery(sql)) {
             rs.next();
@@ -62,7 +62,7 @@ final class PipelineHarness implements AutoCloseable {
         }
     }
 
-    Map<String, Long> countBy(String sql) throws SQLException {
+    public Map<String, Long> countBy(String sql) throws SQLException {
         Map<String, Long> out = new LinkedHashMap<>();
         try (Connection c = db.database.dataSource().getConnection(); Statement s = c.createStatement();
              ResultSet rs = s.executeQuery(sql)) {
