@@ -6,7 +6,6 @@ import io.certfleet.model.CaEnvironment;
 import io.certfleet.model.IssuedCertificateRecord;
 import io.certfleet.store.CertificateStore;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 
 import java.util.ArrayList;
@@ -20,17 +19,15 @@ final class CertsCommand implements Callable<Integer> {
     @ParentCommand
     Main main;
 
-    @Option(names = "--format", defaultValue = "table", description = "table or json")
-    String format;
+    @picocli.CommandLine.Mixin
+    TableOrJson output;
 
     @Override
     public Integer call() throws Exception {
-        if (!format.equals("table") && !format.equals("json")) {
-            throw new UsageException("--format must be table or json, not '" + format + "'");
-        }
+        boolean json = output.json();
         try (Certfleet app = Certfleet.open(main.loadSettings())) {
             List<IssuedCertificateRecord> certs = new CertificateStore(app.store(), app.secrets()).list(CaEnvironment.PRODUCTION);
-            if (format.equals("json")) {
+            if (json) {
                 List<Map<String, Object>> out = new ArrayList<>();
                 for (var c : certs) {
                     Map<String, Object> m = new LinkedHashMap<>();

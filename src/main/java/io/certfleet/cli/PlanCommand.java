@@ -8,7 +8,6 @@ import io.certfleet.model.FleetSnapshot;
 import io.certfleet.pipeline.Plan;
 import io.certfleet.store.StatusStore;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 
 import java.time.Clock;
@@ -26,20 +25,18 @@ final class PlanCommand implements Callable<Integer> {
     @ParentCommand
     Main main;
 
-    @Option(names = "--format", defaultValue = "table", description = "table or json")
-    String format;
+    @picocli.CommandLine.Mixin
+    TableOrJson output;
 
     @Override
     public Integer call() throws Exception {
-        if (!format.equals("table") && !format.equals("json")) {
-            throw new UsageException("--format must be table or json, not '" + format + "'");
-        }
+        boolean json = output.json();
         try (Certfleet app = Certfleet.open(main.loadSettings())) {
             Plan plan = Issuance.plan(app, Clock.systemUTC());
             FleetSnapshot fleet = new StatusStore(app.store()).snapshot();
             var waiting = app.domains().recentProblems(Integer.MAX_VALUE).stream()
                     .filter(p -> p.nextAttempt().map(t -> t.isAfter(plan.at())).orElse(true)).toList();
-            if (format.equals("json")) {
+            if (json) {
                 Map<String, Object> m = new LinkedHashMap<>();
                 m.put("at", plan.at().toString());
                 m.put("due", plan.due());

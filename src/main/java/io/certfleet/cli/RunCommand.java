@@ -24,18 +24,16 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--once", required = true, description = "run one cycle and exit (the daemon runs cycles on a schedule)")
     boolean once;
 
-    @Option(names = "--format", defaultValue = "table", description = "table or json")
-    String format;
+    @picocli.CommandLine.Mixin
+    TableOrJson output;
 
     @Override
     public Integer call() throws Exception {
-        if (!format.equals("table") && !format.equals("json")) {
-            throw new UsageException("--format must be table or json, not '" + format + "'");
-        }
+        boolean json = output.json();
         try (Certfleet app = Certfleet.open(main.loadSettings())) {
             Issuance issuance = Issuance.start(app, Clock.systemUTC());
             CycleSummary s = issuance.pipeline().runOnce(app.settings().pipeline().runTimeout());
-            if (format.equals("json")) {
+            if (json) {
                 System.out.println(new ObjectMapper().writeValueAsString(json(s)));
             } else {
                 table(s);

@@ -24,22 +24,20 @@ final class StatusCommand implements Callable<Integer> {
     @ParentCommand
     Main main;
 
-    @Option(names = "--format", defaultValue = "table", description = "table or json")
-    String format;
+    @picocli.CommandLine.Mixin
+    TableOrJson output;
 
     @Option(names = "--recent", defaultValue = "10", description = "how many recently failed names to list")
     int recent;
 
     @Override
     public Integer call() throws IOException {
-        if (!format.equals("table") && !format.equals("json")) {
-            throw new UsageException("--format must be table or json, not '" + format + "'");
-        }
+        boolean json = output.json();
         try (Certfleet app = Certfleet.open(main.loadSettings())) {
             FleetSnapshot fleet = new StatusStore(app.store()).snapshot();
             Map<DomainState, Long> counts = fleet.domainsByState();
             List<DomainProblem> problems = app.domains().recentProblems(Math.max(0, recent));
-            if (format.equals("json")) {
+            if (json) {
                 System.out.println(json(counts, problems, fleet));
             } else {
                 table(counts, problems);

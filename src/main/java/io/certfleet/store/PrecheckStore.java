@@ -22,6 +22,11 @@ import java.util.Optional;
 public final class PrecheckStore {
     private final Store store;
 
+    private static final Jdbc.RowMapper<DueDomain> DUE = rs -> new DueDomain(rs.getLong("id"),
+            new DomainName(rs.getString("name"), rs.getBoolean("wildcard")), Optional.ofNullable(rs.getString("customer")),
+            DomainState.fromWire(rs.getString("state")), rs.getInt("attempts"),
+            Optional.ofNullable(rs.getString("registered_domain")));
+
     public PrecheckStore(Store store) {
         this.store = store;
     }
@@ -42,9 +47,7 @@ public final class PrecheckStore {
                        OR d.state IN ('quarantined', 'held') AND d.next_attempt_at <= ?)
                   AND NOT EXISTS (SELECT 1 FROM batch_member m WHERE m.domain_id = d.id AND m.active)
                 ORDER BY d.id LIMIT ?""",
-                rs -> new DueDomain(rs.getLong("id"), new DomainName(rs.getString("name"), rs.getBoolean("wildcard")),
-                        Optional.ofNullable(rs.getString("customer")), DomainState.fromWire(rs.getString("state")),
-                        rs.getInt("attempts"), Optional.ofNullable(rs.getString("registered_domain"))),
+                DUE,
                 now, now, limit)));
     }
 
@@ -60,9 +63,7 @@ public final class PrecheckStore {
                   AND NOT EXISTS (SELECT 1 FROM certificate_name n2 JOIN certificate c2 ON c2.id = n2.certificate_id
                                   WHERE n2.domain_id = d.id AND c2.environment = 'production' AND c2.id > x.id)
                 ORDER BY d.id""",
-                rs -> new DueDomain(rs.getLong("id"), new DomainName(rs.getString("name"), rs.getBoolean("wildcard")),
-                        Optional.ofNullable(rs.getString("customer")), DomainState.fromWire(rs.getString("state")),
-                        rs.getInt("attempts"), Optional.ofNullable(rs.getString("registered_domain"))), now)));
+                DUE, now)));
     }
 
     /**
