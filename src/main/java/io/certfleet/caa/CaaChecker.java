@@ -18,8 +18,10 @@ import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -182,11 +184,16 @@ public final class CaaChecker implements AutoCloseable {
         List<PrecheckResult> list = List.of(results);
         Optional<String> degraded = canaryFailure.map(f -> "canary lookup failed: " + f);
         if (degraded.isEmpty()) {
-            degraded = timeoutShare(list);
-            if (degraded.isPresent()) {
-                String why = degraded.get();
-                LOG.warn("caa: run is degraded: {}", why);
-                list = list.stream().map(r -> r.reason() == PrecheckReason.DNS_TIMEOUT ? demote(r, why) : r).toList();
+            // a resolver that stops answering gives timeouts; one whose upstream broke answers SERVFAIL (or REFUSED)
+            // to everything: either way, when most names fail alike, the failure is ours, not the names'
+            for (Set<PrecheckReason> kind : RESOLVER_FAILURES) {
+                Optional<String> share = failureShare(list, kind);
+                if (share.isPresent()) {
+                    String why = share.get();
+                    LOG.warn("caa: run is degraded: {}", why);
+                    list = list.stream().map(r -> kind.contains(r.reason()) ? demote(r, why) : r).toList();
+                    degraded = Optional.of(degraded.map(d -> d + "; ").orElse("") + why);
+                }
             }
         }
         long elapsed = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
@@ -265,11 +272,16 @@ public final class CaaChecker implements AutoCloseable {
         return failures.isEmpty() ? Optional.empty() : Optional.of(String.join("; ", failures));
     }
 
-    private Optional<String> timeoutShare(List<PrecheckResult> results) {
+    /** Failures that, when most names of a run share them, come from our resolver rather than the names. */
+    private static final List<Set<PrecheckReason>> RESOLVER_FAILURES = List.of(
+            EnumSet.of(PrecheckReason.DNS_TIMEOUT), EnumSet.of(PrecheckReason.DNS_SERVFAIL, PrecheckReason.DNS_REFUSED));
+
+    private Optional<String> failureShare(List<PrecheckResult> results, Set<PrecheckReason> kind) {
         long checked = results.stream().filter(r -> r.reason() != PrecheckReason.INVALID_NAME).count();
-        long timeouts = results.stream().filter(r -> r.reason() == PrecheckReason.DNS_TIMEOUT).count();
-        if (timeouts >= settings.degradedMinCount() && timeouts > settings.degradedShare() * checked) {
-            return Optional.of(timeouts + " of " + checked + " names timed out (more than "
+        long failed = results.stream().filter(r -> kind.contains(r.reason())).count();
+        if (failed >= settings.degradedMinCount() && failed > settings.degradedShare() * checked) {
+            String what = kind.contains(PrecheckReason.DNS_TIMEOUT) ? "timed out" : "got SERVFAIL or REFUSED";
+            return Optional.of(failed + " of " + checked + " names " + what + " (more than "
                     + Math.round(settings.degradedShare() * 100) + "%)");
         }
         return Optional.empty();

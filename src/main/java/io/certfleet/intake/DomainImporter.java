@@ -89,7 +89,7 @@ public final class DomainImporter {
         static final Parsed SKIP = new Parsed(Kind.SKIP, null, null);
 
         static Parsed reject(LineReader.Line line, String input, String cause, String detail) {
-            return new Parsed(Kind.REJECT, null, new Rejection(line.number(), printable(input), cause, detail));
+            return new Parsed(Kind.REJECT, null, new Rejection(line.number(), printable(input), cause, escaped(detail)));
         }
     }
 
@@ -140,19 +140,26 @@ public final class DomainImporter {
         }
     }
 
-    /** The input as it can be printed on one terminal line: control characters escaped, at most 80 characters. */
+    /**
+     * The input as it can be printed on one terminal line: control and invisible format characters (bidi overrides,
+     * zero-width characters, BOM) escaped, at most 80 characters.
+     */
     static String printable(String s) {
+        String shown = escaped(s.codePoints().limit(80)
+                .collect(StringBuilder::new, StringBuilder::appendCodePoint, StringBuilder::append).toString());
+        return s.codePointCount(0, s.length()) > 80 ? shown + "..." : shown;
+    }
+
+    /** {@code s} with control and format characters escaped as {@code \\uXXXX} (a detail may quote the input). */
+    static String escaped(String s) {
         StringBuilder sb = new StringBuilder();
-        s.codePoints().limit(80).forEach(cp -> {
-            if (Character.isISOControl(cp) || cp == 0x2028 || cp == 0x2029) {
+        s.codePoints().forEach(cp -> {
+            if (Character.isISOControl(cp) || cp == 0x2028 || cp == 0x2029 || Character.getType(cp) == Character.FORMAT) {
                 sb.append(String.format("\\u%04x", cp));
             } else {
                 sb.appendCodePoint(cp);
             }
         });
-        if (s.codePointCount(0, s.length()) > 80) {
-            sb.append("...");
-        }
         return sb.toString();
     }
 }

@@ -214,6 +214,20 @@ class CaaCheckerIT {
     }
 
     @Test
+    void aResolverAnsweringServfailToEverythingAfterTheCanaryBlockedEveryName() throws Exception {
+        try (TestDnsServer broken = TestDnsServer.start("127.0.0.1")) {
+            broken.servfailAllAfter(1); // the canary gets its answer, then the upstream breaks
+            List<String> names = IntStream.range(0, 12).mapToObj(i -> "n" + i + ".upstream" + i + ".test").toList();
+            CaaSettings s = settings().withResolvers(List.of(broken.hostPort())).withHealth(List.of("canary.test"), 0.5, 10);
+            PrecheckRun run = run(s, names);
+            assertThat(run.degraded()).isTrue();
+            assertThat(run.degradedReason()).hasValueSatisfying(r -> assertThat(r).contains("12 of 12", "SERVFAIL"));
+            assertThat(run.results()).allSatisfy(r -> assertThat(r.reason()).isEqualTo(PrecheckReason.RESOLVER_DEGRADED));
+            assertThat(run.unchecked()).hasSize(12);
+        }
+    }
+
+    @Test
     void progressIsReported() throws Exception {
         List<ProgressListener.Progress> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
         try (CaaChecker c = CaaChecker.create(settings())) {

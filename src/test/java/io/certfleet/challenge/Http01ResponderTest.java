@@ -104,6 +104,19 @@ class Http01ResponderTest {
     }
 
     @Test
+    void neighboursOfALiveTokenPrefixesSuffixesAndOtherCaseAreNotServedEvenWhileItIsCached() throws IOException {
+        Http01Token t = tokens.add(token("Neighbour_Tok-9", T0.plusSeconds(3600)));
+        assertThat(get("Neighbour_Tok-9").status()).isEqualTo(200); // now cached
+        for (String near : List.of("Neighbour_Tok-", "N", "Neighbour_Tok-9X", "neighbour_tok-9", "NEIGHBOUR_TOK-9",
+                "Neighbour_Tok-9%20", "Neighbour_Tok-9.", "Neighbour_Tok-9\u00a0", "Neighbour_Tok-9*", "*", "%")) {
+            RawHttp.Response r = get(near);
+            assertThat(r.status()).as(near).isIn(400, 404);
+            assertThat(r.body()).as(near).doesNotContain(t.keyAuthorization());
+        }
+        assertThat(get("Neighbour_Tok-9").body()).isEqualTo(t.keyAuthorization());
+    }
+
+    @Test
     void expiredTokenIs404EvenWhileCached() throws IOException {
         tokens.add(token("ShortLived", T0.plusSeconds(10)));
         assertThat(get("ShortLived").status()).isEqualTo(200); // now cached, TTL 30 s > the 10 s left

@@ -113,6 +113,19 @@ class DomainImporterTest {
     }
 
     @Test
+    void bidiOverridesAndControlsInTheInputWereEchoedRawInTheRejectionDetail() throws IOException {
+        // a right-to-left override in a report reorders what the operator's terminal shows ("Trojan Source")
+        run("moc.elpmaxe\u202e\n" + "ctl\u200f" + "a".repeat(70) + ".example\n");
+        assertThat(rejections).hasSize(2).allSatisfy(rj -> {
+            assertThat(rj.toString()).doesNotContain("\u202e", "\u200f");
+            assertThat(rj.detail().codePoints().filter(cp -> Character.isISOControl(cp)
+                    || Character.getType(cp) == Character.FORMAT)).isEmpty();
+        });
+        assertThat(rejections.get(0).input()).contains("\\u202e");
+        assertThat(rejections.get(0).cause()).isEqualTo("INVALID_IDN");
+    }
+
+    @Test
     void byteOrderMarkAndHeaderAreSkipped() throws IOException {
         byte[] bom = {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF};
         var out = new ByteArrayOutputStream();

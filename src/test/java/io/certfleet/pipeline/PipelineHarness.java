@@ -28,7 +28,12 @@ public final class PipelineHarness implements AutoCloseable {
     public final Path caFile;
 
     public PipelineHarness() throws IOException {
-        pebbles = PebbleEnvironment.start(responderPort);
+        this(Map.of());
+    }
+
+    /** @param pebbleEnv extra environment of both Pebbles (e.g. {@code PEBBLE_WFE_NONCEREJECT}) */
+    public PipelineHarness(Map<String, String> pebbleEnv) throws IOException {
+        pebbles = PebbleEnvironment.start(responderPort, pebbleEnv);
         staging = BoulderProxy.start(pebbles.staging(), pebbles.pki());
         production = BoulderProxy.start(pebbles.production(), pebbles.pki());
         caFile = Files.createTempFile("certfleet-test-ca", ".pem");

@@ -74,6 +74,9 @@ public final class BoulderProxy implements AutoCloseable {
     private final URI upstream;
     private final HttpClient http;
     private final List<Rule> rules = new CopyOnWriteArrayList<>();
+    private final List<java.util.function.Function<Endpoint, Optional<Duration>>> delays = new CopyOnWriteArrayList<>();
+    /** The marker of a rule that closes the connection without any answer. */
+    private static final Canned RESET = new Canned(0, "", new byte[0], Map.of(), false);
     private final Map<Endpoint, AtomicInteger> counts = new ConcurrentHashMap<>();
     private final Map<Endpoint, AtomicInteger> injected = new ConcurrentHashMap<>();
     private volatile Optional<Instant[]> renewalWindow = Optional.empty();
@@ -130,6 +133,7 @@ public final class BoulderProxy implements AutoCloseable {
 
     public void clearRules() {
         rules.clear();
+        delays.clear();
         renewalWindow = Optional.empty();
         asyncCaaFailures.clear();
     }
@@ -244,6 +248,21 @@ public final class BoulderProxy implements AutoCloseable {
                 : Optional.empty());
     }
 
+    /**
+     * The next {@code times} requests to {@code endpoint} are answered only after {@code delay} (then forwarded as
+     * usual): a CA slower than the client's timeout. The upstream may well act on a request the client gave up on.
+     */
+    public void slow(Endpoint endpoint, int times, Duration delay) {
+        AtomicInteger left = new AtomicInteger(times);
+        delays.add(e -> e == endpoint && left.getAndDecrement() > 0 ? Optional.of(delay) : Optional.empty());
+    }
+
+    /** The next {@code times} requests to {@code endpoint} are read, then the connection is closed without an answer. */
+    public void reset(Endpoint endpoint, int times) {
+        AtomicInteger left = new AtomicInteger(times);
+        rules.add((e, req) -> e == endpoint && left.getAndDecrement() > 0 ? Optional.of(RESET) : Optional.empty());
+    }
+
     /** The next {@code times} requests to {@code endpoint} get {@code serverInternal} (500, Retry-After: 60). */
     public void serverInternal(Endpoint endpoint, int times) {
         AtomicInteger left = new AtomicInteger(times);
@@ -283,11 +302,22 @@ public final class BoulderProxy implements AutoCloseable {
                 send(ex, renewalInfo(renewalWindow.get()));
                 return;
             }
+            for (var d : delays) {
+                Optional<Duration> delay = d.apply(endpoint);
+                if (delay.isPresent()) {
+                    injected.computeIfAbsent(endpoint, k -> new AtomicInteger()).incrementAndGet();
+                    Thread.sleep(delay.get().toMillis());
+                    break;
+                }
+            }
             Set<String> names = namesOf(endpoint, body);
             for (Rule r : rules) {
                 Optional<Canned> c = r.apply(endpoint, names);
                 if (c.isPresent()) {
                     injected.computeIfAbsent(endpoint, k -> new AtomicInteger()).incrementAndGet();
+                    if (c.get() == RESET) {
+                        return; // closing the exchange before any response header closes the connection
+                    }
                     send(ex, c.get());
                     return;
                 }

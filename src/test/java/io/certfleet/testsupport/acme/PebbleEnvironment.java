@@ -63,6 +63,7 @@ public final class PebbleEnvironment implements AutoCloseable {
     private Pebble staging;
     private Pebble production;
     private final int httpPort;
+    private Map<String, String> pebbleEnv = Map.of();
 
     private PebbleEnvironment(Path dir, TestPki pki, int httpPort) {
         this.dir = dir;
@@ -78,6 +79,14 @@ public final class PebbleEnvironment implements AutoCloseable {
      * @param httpPort where the CA connects for HTTP-01 validation (certfleet's, or the test's, responder)
      */
     public static PebbleEnvironment start(int httpPort) throws IOException {
+        return start(httpPort, Map.of());
+    }
+
+    /**
+     * Starts challtestsrv and both Pebbles, the Pebbles with extra environment variables (for example
+     * {@code PEBBLE_WFE_NONCEREJECT=50}: half of all nonces rejected).
+     */
+    public static PebbleEnvironment start(int httpPort, Map<String, String> pebbleEnv) throws IOException {
         ensureBinaries();
         Path dir = Paths.get("target", "pebble-env", Long.toString(System.currentTimeMillis()) + "-"
                 + ProcessHandle.current().pid()).toAbsolutePath();
@@ -85,6 +94,7 @@ public final class PebbleEnvironment implements AutoCloseable {
         TestPki pki = TestPki.generate();
         pki.writeTo(dir);
         PebbleEnvironment env = new PebbleEnvironment(dir, pki, httpPort);
+        env.pebbleEnv = Map.copyOf(pebbleEnv);
         Runtime.getRuntime().addShutdownHook(env.shutdownHook);
         try {
             env.startChallTestSrv();
@@ -222,17 +232,23 @@ public final class PebbleEnvironment implements AutoCloseable {
                 "externalAccountBindingRequired", false));
         Path config = dir.resolve(name + "-config.json");
         Files.writeString(config, Json.write(cfg));
-        spawn(name, List.of(PEBBLE.toString(), "-config", config.toString(), "-dnsserver", "127.0.0.1:" + dnsPort));
+        spawn(name, List.of(PEBBLE.toString(), "-config", config.toString(), "-dnsserver", "127.0.0.1:" + dnsPort),
+                pebbleEnv);
         awaitListening(name, port);
         awaitListening(name + " management", mgmt);
         return new Pebble(name, port, mgmt);
     }
 
     private void spawn(String name, List<String> command) throws IOException {
+        spawn(name, command, Map.of());
+    }
+
+    private void spawn(String name, List<String> command, Map<String, String> extraEnv) throws IOException {
         Path log = dir.resolve(name + ".log");
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         pb.environment().put("PEBBLE_VA_NOSLEEP", "1");
+        pb.environment().putAll(extraEnv);
         synchronized (processes) {
             processes.add(pb.start());
         }

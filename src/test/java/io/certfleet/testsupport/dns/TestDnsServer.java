@@ -57,6 +57,8 @@ public final class TestDnsServer implements AutoCloseable {
     private final AtomicInteger total = new AtomicInteger();
     private final List<Thread> threads = new CopyOnWriteArrayList<>();
     private volatile boolean dropAll;
+    private volatile int servfailAfter = -1;
+    private volatile int dropAfter = -1;
     private volatile boolean running = true;
 
     private TestDnsServer(DatagramSocket udp, ServerSocket tcp) {
@@ -171,6 +173,18 @@ public final class TestDnsServer implements AutoCloseable {
         return this;
     }
 
+    /** After {@code queries} more queries, every query is answered SERVFAIL (a resolver whose upstream broke). */
+    public TestDnsServer servfailAllAfter(int queries) {
+        servfailAfter = total.get() + queries;
+        return this;
+    }
+
+    /** After {@code queries} more queries, nothing is answered any more (a resolver that stopped mid-run). */
+    public TestDnsServer dropAllAfter(int queries) {
+        dropAfter = total.get() + queries;
+        return this;
+    }
+
     /** UDP answers for {@code name} come back empty with the TC bit set (TCP answers in full). */
     public TestDnsServer truncate(String name) {
         truncated.put(key(name), true);
@@ -185,6 +199,8 @@ public final class TestDnsServer implements AutoCloseable {
         counts.clear();
         total.set(0);
         dropAll = false;
+        servfailAfter = -1;
+        dropAfter = -1;
     }
 
     /** How many queries arrived for {@code name}/{@code type}. */
@@ -212,9 +228,9 @@ public final class TestDnsServer implements AutoCloseable {
         }
         String qname = key(question.getName().toString());
         int qtype = question.getType();
-        total.incrementAndGet();
+        int n = total.incrementAndGet();
         counts.computeIfAbsent(qname + "/" + qtype, k -> new AtomicInteger()).incrementAndGet();
-        if (dropAll || dropped.containsKey(qname)) {
+        if (dropAll || dropped.containsKey(qname) || (dropAfter >= 0 && n > dropAfter)) {
             return null;
         }
         Message r = new Message(q.getHeader().getID());
@@ -227,7 +243,8 @@ public final class TestDnsServer implements AutoCloseable {
         }
         r.addRecord(question, Section.QUESTION);
         OPTRecord qopt = q.getOPT();
-        Failure f = failures.get(qname);
+        Failure f = servfailAfter >= 0 && n > servfailAfter ? new Failure(Rcode.SERVFAIL, -1, "")
+                : failures.get(qname);
         List<EDNSOption> options = new ArrayList<>();
         if (f != null) {
             h.setRcode(f.rcode());
