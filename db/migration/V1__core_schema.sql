@@ -92,7 +92,10 @@ CREATE TABLE batch (
     account_id      bigint      REFERENCES acme_account (id),
     order_url       text,
     certificate_url text,
+    -- attempts: re-orders after names were blamed (generations); ca_failures: CA-side failures in a row,
+    -- reset by every step that gets an answer
     attempts        integer     NOT NULL DEFAULT 0,
+    ca_failures     integer     NOT NULL DEFAULT 0,
     not_before      timestamptz,
     lease_owner     text,
     lease_until     timestamptz,

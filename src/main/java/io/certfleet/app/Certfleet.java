@@ -46,6 +46,7 @@ public final class Certfleet implements AutoCloseable {
     public static Certfleet open(LoadedSettings loaded) {
         Settings settings = loaded.settings();
         log.debug("configuration:\n  {}", String.join("\n  ", loaded.maskedDump()));
+        loaded.warnings().forEach(w -> log.warn("configuration: {}", w));
         SecretBox secrets = SecretKeys.load(settings.secrets());
         Database db = Database.open(settings.database());
         try {

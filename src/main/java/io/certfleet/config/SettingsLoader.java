@@ -29,7 +29,12 @@ public final class SettingsLoader {
 
     private static final Pattern HOST_PORT = Pattern.compile("^(\\[[0-9a-fA-F:.]+\\]|[A-Za-z0-9.:-]+?)(?::(\\d{1,5}))?$");
 
+    /** CERTFLEET_* variables that are not configuration keys but are read elsewhere (launcher, logging, demo). */
+    private static final java.util.Set<String> OTHER_ENV = java.util.Set.of("CERTFLEET_CONFIG", "CERTFLEET_HOME",
+            "CERTFLEET_LOG_LEVEL");
+
     private final Map<String, String> values = new LinkedHashMap<>();
+    private final List<String> warnings = new ArrayList<>();
     private final Map<String, String> origin = new LinkedHashMap<>();
 
     private SettingsLoader() {
@@ -52,7 +57,7 @@ public final class SettingsLoader {
         loader.readEnv(env);
         overrides.forEach((k, v) -> loader.put(k, v, "--set"));
         Settings settings = loader.build();
-        return new LoadedSettings(settings, loader.maskedDump());
+        return new LoadedSettings(settings, loader.maskedDump(), loader.warnings);
     }
 
     private void readFile(Path file) {
@@ -74,6 +79,15 @@ public final class SettingsLoader {
     }
 
     private void readEnv(Map<String, String> env) {
+        java.util.Set<String> known = new java.util.HashSet<>(OTHER_ENV);
+        Keys.ALL.forEach(k -> known.add(k.envName()));
+        for (String name : new java.util.TreeSet<>(env.keySet())) {
+            if (name.startsWith("CERTFLEET_") && !known.contains(name) && !name.startsWith("CERTFLEET_DEMO_")) {
+                String guess = suggestion(name.substring("CERTFLEET_".length()).toLowerCase(java.util.Locale.ROOT)
+                        .replace('_', '.'));
+                warnings.add("environment variable " + name + " is not a certfleet setting and is ignored" + guess);
+            }
+        }
         for (Key k : Keys.ALL) {
             String v = env.get(k.envName());
             if (v != null) {

@@ -131,7 +131,8 @@ final class Isolator {
         log.info("batch {}: staging order failed naming nobody ({}); bisecting {} names", b.id(), what, b.members().size());
         List<Long> ids = b.members().stream().map(BatchMember::domainId).toList();
         Batch splitting = new Batch(b.id(), b.environment(), BatchState.SPLIT, b.customer(), b.parentId(),
-                b.rehearsalId(), b.accountId(), b.orderUrl(), b.attempts(), b.notBefore(), b.members(), Set.of(),
+                b.rehearsalId(), b.accountId(), b.orderUrl(), b.attempts(), b.caFailures(), b.notBefore(), b.members(),
+                Set.of(),
                 b.bisect(), b.certKeyCiphertext(), b.certKeyAlgorithm(), Optional.of(what));
         searchStart(splitting, Bisection.start(ids, Bisection.knownClean(b.bisect())), what);
     }
@@ -236,7 +237,7 @@ final class Isolator {
             }
         }
         Instant until = e.retryAfter().orElse(clock.instant().plus(PipelineSettings.backoff(settings.caBackoff(),
-                settings.quarantineBackoffMax(), b.attempts())));
+                settings.quarantineBackoffMax(), b.caFailures())));
         log.warn("batch {}: {} rate limited at {}; waiting until {}: {}", b.id(), b.environment().wire(),
                 e.request(), until, e.scope());
         batches.defer(b.id(), until, "RATE_LIMITED", e.scope());
@@ -246,9 +247,9 @@ final class Isolator {
     void caFault(Batch b, CaSession ca, CaException e, Optional<Instant> retryAfter) {
         certificates.recordEvent(b.environment(), Optional.of(ca.accountId()), Optional.of(b.id()), e.request().name(),
                 "unavailable", e.problem().map(CaProblem::type), Optional.ofNullable(e.getMessage()), List.of(), retryAfter);
-        if (b.attempts() + 1 >= settings.maxAttempts()) {
-            log.warn("batch {}: {} failed {} times ({}); giving up, its names go back to the queue", b.id(),
-                    e.request(), b.attempts() + 1, e.getMessage());
+        if (b.caFailures() + 1 >= settings.maxAttempts()) {
+            log.warn("batch {}: {} failed {} times in a row ({}); giving up, its names go back to the queue", b.id(),
+                    e.request(), b.caFailures() + 1, e.getMessage());
             Map<Long, Reason> release = new HashMap<>();
             Reason why = new Reason("CA_UNAVAILABLE", String.valueOf(e.getMessage()));
             b.members().forEach(m -> release.put(m.domainId(), why));
@@ -262,7 +263,7 @@ final class Isolator {
             return;
         }
         Instant until = retryAfter.orElse(clock.instant().plus(PipelineSettings.backoff(settings.caBackoff(),
-                settings.quarantineBackoffMax(), b.attempts())));
+                settings.quarantineBackoffMax(), b.caFailures())));
         log.warn("batch {}: {} at {} failed, not the names' fault; retrying at {}: {}", b.id(), e.request(),
                 b.environment().wire(), until, e.getMessage());
         batches.defer(b.id(), until, e.getClass().getSimpleName(), String.valueOf(e.getMessage()));

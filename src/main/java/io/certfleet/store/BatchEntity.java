@@ -38,6 +38,8 @@ class BatchEntity {
     String certificateUrl;
     @Column(nullable = false)
     int attempts;
+    @Column(name = "ca_failures", nullable = false)
+    int caFailures;
     @Column(name = "not_before")
     Instant notBefore;
     @Column(name = "lease_owner")

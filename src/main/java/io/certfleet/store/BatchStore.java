@@ -137,7 +137,7 @@ public final class BatchStore {
             return new Batch(rs.getLong("id"), CaEnvironment.fromWire(rs.getString("environment")),
                     BatchState.fromWire(rs.getString("state")), Optional.ofNullable(rs.getString("customer")),
                     Jdbc.optLong(rs, "parent_id"), Jdbc.optLong(rs, "rehearsal_id"), Jdbc.optLong(rs, "account_id"),
-                    Optional.ofNullable(rs.getString("order_url")), rs.getInt("attempts"),
+                    Optional.ofNullable(rs.getString("order_url")), rs.getInt("attempts"), rs.getInt("ca_failures"),
                     Jdbc.instant(rs, "not_before"), members, Set.copyOf(Jdbc.longs(rs, "probe_ids")), bisect,
                     Optional.ofNullable(rs.getBytes("cert_key_ciphertext")),
                     Optional.ofNullable(rs.getString("cert_key_algorithm")),
@@ -148,7 +148,8 @@ public final class BatchStore {
     /** Records the order's URL and account; the batch becomes {@code ordered}. */
     public void markOrdered(long batchId, long accountId, String orderUrl) {
         store.inTransaction(s -> s.doReturningWork(c -> Jdbc.update(c, """
-                UPDATE batch SET state = 'ordered', account_id = ?, order_url = ?, not_before = NULL, error_type = NULL,
+                UPDATE batch SET state = 'ordered', account_id = ?, order_url = ?, not_before = NULL, ca_failures = 0,
+                       error_type = NULL,
                        error_detail = NULL, updated_at = now() WHERE id = ?""", accountId, orderUrl, batchId)));
     }
 
@@ -175,14 +176,14 @@ public final class BatchStore {
     /** Moves an open batch to another open state, or keeps it and sets when to look at it again. */
     public void advance(long batchId, BatchState state, Optional<Instant> notBefore) {
         store.inTransaction(s -> s.doReturningWork(c -> Jdbc.update(c,
-                "UPDATE batch SET state = ?, not_before = ?, updated_at = now() WHERE id = ?",
+                "UPDATE batch SET state = ?, not_before = ?, ca_failures = 0, updated_at = now() WHERE id = ?",
                 state.wire(), notBefore, batchId)));
     }
 
     /** The CA could not serve this step (not the names' fault): try again at {@code notBefore}. */
     public void defer(long batchId, Instant notBefore, String errorType, String errorDetail) {
         store.inTransaction(s -> s.doReturningWork(c -> Jdbc.update(c, """
-                UPDATE batch SET not_before = ?, attempts = attempts + 1, error_type = ?, error_detail = ?,
+                UPDATE batch SET not_before = ?, ca_failures = ca_failures + 1, error_type = ?, error_detail = ?,
                        updated_at = now() WHERE id = ?""", notBefore, errorType, errorDetail, batchId)));
     }
 

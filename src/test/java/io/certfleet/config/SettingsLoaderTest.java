@@ -134,4 +134,12 @@ class SettingsLoaderTest {
         Settings s = SettingsLoader.load(Optional.of(file(uncommented)), Map.of(), Map.of()).settings();
         assertThat(s.batch().maxNames()).isEqualTo(100);
     }
+
+    @Test
+    void aMistypedEnvironmentVariableIsReportedWithASuggestion() {
+        LoadedSettings l = SettingsLoader.load(Optional.empty(),
+                Map.of("CERTFLEET_ACME_TIMOUT", "PT5S", "CERTFLEET_CONFIG", "x", "CERTFLEET_DB_URL", ""), Map.of());
+        assertThat(l.warnings()).singleElement().satisfies(w -> assertThat(w)
+                .contains("CERTFLEET_ACME_TIMOUT").contains("did you mean 'acme.timeout'"));
+    }
 }

@@ -304,4 +304,16 @@ class PipelineFaultsIT {
         assertThat(h.countBy("SELECT reason_code, count(*) FROM domain WHERE state = 'quarantined' GROUP BY 1"))
                 .containsOnlyKeys("CA_CONNECTION");
     }
+
+    /** Regression: a batch's CA-side failures were counted over its whole life, so scattered faults abandoned it. */
+    @Test
+    void caFailuresSeparatedByProgressDoNotAddUpToAbandoningTheBatch() throws Exception {
+        importNames(5);
+        h.staging.unavailable(Endpoint.NEW_ORDER, 1, Duration.ofSeconds(1));
+        h.staging.unavailable(Endpoint.FINALIZE, 1, Duration.ofSeconds(1));
+        JsonNode s = run(Map.of("pipeline.max-attempts", "2"));
+        assertThat(s.get("names_issued").asLong()).isEqualTo(5);
+        assertThat(h.count("SELECT count(*) FROM batch WHERE state = 'abandoned'")).isZero();
+        assertThat(h.staging.injectedCount(Endpoint.FINALIZE)).isEqualTo(1);
+    }
 }
