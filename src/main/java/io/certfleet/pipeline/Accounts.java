@@ -36,7 +36,15 @@ public final class Accounts {
         }
         KeyPair key = Keys.generate();
         var accountUrl = client.registerAccount(key);
-        StoredAccount a = store.save(client.environment(), directoryUrl, accountUrl.toString(), Keys.toPem(key).toCharArray());
+        StoredAccount a = store.saveOrGet(client.environment(), directoryUrl, accountUrl.toString(),
+                Keys.toPem(key).toCharArray());
+        if (!a.accountUrl().equals(accountUrl.toString())) {
+            // another node created the environment's account at the same moment: use the stored one
+            log.info("{}: another node created the ACME account first; using {}", client.environment().wire(),
+                    a.accountUrl());
+            return new CaSession(client.environment(), a.id(), a.accountUrl(),
+                    client.login(url(a.accountUrl()), Keys.fromPem(new String(a.keyPem()))));
+        }
         log.info("{}: created ACME account {}", client.environment().wire(), accountUrl);
         return new CaSession(client.environment(), a.id(), a.accountUrl(), client.login(accountUrl, key));
     }

@@ -24,6 +24,18 @@ public final class AccountStore {
         return "acme_account:" + env.wire() + ":" + directoryUrl;
     }
 
+    /**
+     * Stores a new account unless another node stored one for the same environment and directory first; returns
+     * the account that is stored (ours, or the one that won).
+     */
+    public StoredAccount saveOrGet(CaEnvironment env, String directoryUrl, String accountUrl, char[] keyPem) {
+        try {
+            return save(env, directoryUrl, accountUrl, keyPem);
+        } catch (RuntimeException e) {
+            return find(env, directoryUrl).orElseThrow(() -> e);
+        }
+    }
+
     /** Stores a new account; its key is encrypted before it reaches the database. */
     public StoredAccount save(CaEnvironment env, String directoryUrl, String accountUrl, char[] keyPem) {
         byte[] plain = toBytes(keyPem);

@@ -12,7 +12,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
-import java.time.Instant;
 import java.util.Base64;
 
 /**
@@ -77,16 +76,16 @@ public final class SecretKeys {
      */
     public static void verifyAgainst(Store store, SecretBox box) {
         String fp = box.fingerprint();
+        // several nodes may start at once on a new database: the first fingerprint wins, the others compare
+        int inserted = store.inTransaction(s -> s.createNativeMutationQuery(
+                        "INSERT INTO secret_key_check (key_id, fingerprint) VALUES ('default', :fp) ON CONFLICT DO NOTHING")
+                .setParameter("fp", fp).executeUpdate());
+        if (inserted > 0) {
+            log.info("secrets: recorded the secrets key fingerprint {} in the database", fp);
+        }
         store.inTransaction(s -> {
             SecretKeyCheckEntity row = s.find(SecretKeyCheckEntity.class, "default");
-            if (row == null) {
-                row = new SecretKeyCheckEntity();
-                row.keyId = "default";
-                row.fingerprint = fp;
-                row.createdAt = Instant.now();
-                s.persist(row);
-                log.info("secrets: recorded the secrets key fingerprint {} in the database", fp);
-            } else if (!row.fingerprint.equals(fp)) {
+            if (!row.fingerprint.equals(fp)) {
                 throw new ConfigException("secrets.key", "the configured secrets key (fingerprint " + fp
                         + ") is not the key this database's private keys were encrypted with (fingerprint "
                         + row.fingerprint + "); restore the right key file or CERTFLEET_SECRETS_KEY");

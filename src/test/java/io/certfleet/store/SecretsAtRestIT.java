@@ -12,6 +12,7 @@ import java.security.KeyPairGenerator;
 import java.security.SecureRandom;
 import java.security.spec.ECGenParameterSpec;
 import java.util.Base64;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -74,5 +75,38 @@ class SecretsAtRestIT {
         String text = new String(out, StandardCharsets.UTF_8);
         assertThat(p.exitValue()).as("pg_dump failed: %s", text).isZero();
         return text;
+    }
+
+    /** Regression: two daemons starting at once on a new database both inserted the fingerprint; one died. */
+    @Test
+    void nodesStartingAtOnceAgreeOnTheKeyFingerprint() throws Exception {
+        int n = 8;
+        var ready = new java.util.concurrent.CyclicBarrier(n);
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(n);
+        try {
+            List<java.util.concurrent.Future<?>> all = new java.util.ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                all.add(pool.submit(() -> {
+                    ready.await();
+                    SecretKeys.verifyAgainst(db.store, box);
+                    return null;
+                }));
+            }
+            for (var f : all) {
+                f.get(); // none failed
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /** Regression: two nodes creating the environment's ACME account at once; the second must use the first. */
+    @Test
+    void theSecondNodeCreatingAnAccountGetsTheStoredOne() {
+        var accounts = new AccountStore(db.store, box);
+        var first = accounts.saveOrGet(CaEnvironment.STAGING, "https://s.test/dir", "https://s.test/acct/1", "k1".toCharArray());
+        var second = accounts.saveOrGet(CaEnvironment.STAGING, "https://s.test/dir", "https://s.test/acct/2", "k2".toCharArray());
+        assertThat(second.accountUrl()).isEqualTo(first.accountUrl()).isEqualTo("https://s.test/acct/1");
+        assertThat(second.keyPem()).isEqualTo("k1".toCharArray());
     }
 }
