@@ -50,14 +50,20 @@ public final class LedgerStore {
 
     /** Holds names back: {@code held} with the budget reason and the earliest time they can go. */
     public void hold(Map<Long, String[]> reasonAndDetail, Map<Long, Instant> until) {
-        store.inTransaction(s -> s.doReturningWork(c -> {
-            for (var e : reasonAndDetail.entrySet()) {
-                Jdbc.update(c, """
-                        UPDATE domain SET state = 'held', reason_code = ?, reason_detail = ?, next_attempt_at = ?,
-                               updated_at = now() WHERE id = ? AND state = 'pending'""",
-                        e.getValue()[0], e.getValue()[1], until.get(e.getKey()), e.getKey());
-            }
-            return null;
-        }));
+        if (reasonAndDetail.isEmpty()) {
+            return;
+        }
+        java.util.List<Long> ids = new java.util.ArrayList<>(reasonAndDetail.keySet());
+        java.util.List<String> reasons = ids.stream().map(id -> reasonAndDetail.get(id)[0]).toList();
+        java.util.List<String> details = ids.stream().map(id -> reasonAndDetail.get(id)[1]).toList();
+        java.util.List<String> times = ids.stream().map(id -> until.get(id).toString()).toList();
+        // one statement for all names: a big run may hold tens of thousands
+        store.inTransaction(s -> s.doReturningWork(c -> Jdbc.update(c, """
+                UPDATE domain d SET state = 'held', reason_code = h.reason, reason_detail = h.detail,
+                       next_attempt_at = h.until::timestamptz, updated_at = now()
+                FROM unnest(?::bigint[], ?::text[], ?::text[], ?::text[]) AS h(id, reason, detail, until)
+                WHERE d.id = h.id AND d.state = 'pending'""",
+                Jdbc.LongArray.of(ids), Jdbc.TextArray.of(reasons), Jdbc.TextArray.of(details),
+                Jdbc.TextArray.of(times))));
     }
 }

@@ -71,6 +71,9 @@ class LoadIT {
         Map<String, String> o = new HashMap<>(h.overrides());
         o.put("precheck.resolvers", dns.hostPort());
         o.put("precheck.concurrency", "64");
+        // this test is about bookkeeping at scale, not Let's Encrypt's order limits (BudgetTest, PipelineFaultsIT)
+        o.put("budget.staging.new-orders-per-3h", "1000000");
+        o.put("budget.production.new-orders-per-3h", "1000000");
         o.put("schedule.cron", "0/5 * * * * ?");
         o.put("ops.bind", "127.0.0.1");
         o.put("ops.port", Integer.toString(opsPort));
