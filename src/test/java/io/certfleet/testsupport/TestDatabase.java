@@ -38,6 +38,7 @@ public final class TestDatabase {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             store.close();
             database.close();
+            deleteRecursively(dir); // the server is stopped: leave no data directory behind in /tmp
         }));
     }
 
@@ -69,6 +70,14 @@ public final class TestDatabase {
                     + " certificate, certificate_name, http01_token, ca_event, secret_key_check RESTART IDENTITY CASCADE");
         } catch (SQLException e) {
             throw new IllegalStateException(e);
+        }
+    }
+
+    private static void deleteRecursively(Path root) {
+        try (var paths = Files.walk(root)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException | RuntimeException e) {
+            // best effort at JVM exit
         }
     }
 
