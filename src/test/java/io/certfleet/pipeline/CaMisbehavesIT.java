@@ -85,8 +85,7 @@ class CaMisbehavesIT {
             // an unfinished run leaves its batches waiting with backoff, not failed; skip the wait
             assertThat(h.count("SELECT count(*) FROM batch WHERE state IN ('planned','ordered','authorizing',"
                     + "'finalizing') AND not_before > now()")).as("open batches wait for a later time").isPositive();
-            h.db.database.dataSource().getConnection().createStatement()
-                    .execute("UPDATE batch SET not_before = now() WHERE not_before > now()");
+            h.execute("UPDATE batch SET not_before = now() WHERE not_before > now()");
         }
         long ms = (System.nanoTime() - t0) / 1_000_000;
 

@@ -99,8 +99,7 @@ class PipelineFaultsIT {
 
         // an hour later (the CA's limit has passed): the batch continues where it stopped
         h.staging.clearRules();
-        h.db.database.dataSource().getConnection().createStatement()
-                .execute("UPDATE batch SET not_before = now() WHERE error_type = 'RATE_LIMITED'");
+        h.execute("UPDATE batch SET not_before = now() WHERE error_type = 'RATE_LIMITED'");
         JsonNode second = run(Map.of());
         assertThat(second.get("finished").asBoolean()).isTrue();
         assertThat(h.count("SELECT count(*) FROM domain WHERE state = 'issued'")).isEqualTo(20);
@@ -165,8 +164,7 @@ class PipelineFaultsIT {
             h.pebbles.clearCaa(fixedLater);
         }
         // the customer fixed the record and the backoff has passed
-        h.db.database.dataSource().getConnection().createStatement()
-                .execute("UPDATE domain SET next_attempt_at = now() - interval '1 minute' WHERE state = 'quarantined'");
+        h.execute("UPDATE domain SET next_attempt_at = now() - interval '1 minute' WHERE state = 'quarantined'");
         JsonNode again = run(Map.of());
         assertThat(again.get("names_issued").asLong()).isEqualTo(1);
         assertThat(h.count("SELECT count(*) FROM domain WHERE state = 'issued'")).isEqualTo(5);
@@ -184,8 +182,7 @@ class PipelineFaultsIT {
                 .as("Pebble 2.4 has no ARI: renewal at about 2/3 of the lifetime").isEqualTo(1);
         long stagingOrdersBefore = h.count("SELECT count(DISTINCT order_url) FROM batch WHERE environment = 'staging'");
 
-        h.db.database.dataSource().getConnection().createStatement()
-                .execute("UPDATE certificate SET renew_at = now() - interval '1 minute'");
+        h.execute("UPDATE certificate SET renew_at = now() - interval '1 minute'");
         JsonNode renewal = run(Map.of());
         assertThat(renewal.get("names_issued").asLong()).isEqualTo(8);
         assertThat(renewal.get("skipped_fresh").asLong()).isEqualTo(8);

@@ -59,6 +59,13 @@ public final class PipelineHarness implements AutoCloseable {
         return m;
     }
 
+    /** Runs one statement on a pooled connection and gives the connection back (the pool is shared by every IT). */
+    public void execute(String sql) throws SQLException {
+        try (Connection c = db.database.dataSource().getConnection(); Statement s = c.createStatement()) {
+            s.execute(sql);
+        }
+    }
+
     public long count(String sql) throws SQLException {
         try (Connection c = db.database.dataSource().getConnection(); Statement s = c.createStatement();
              ResultSet rs = s.executeQuery(sql)) {

@@ -90,8 +90,7 @@ class ResolverOutageIT {
 
         // the resolver is back and the 15 minutes have passed
         resolver.clear();
-        h.db.database.dataSource().getConnection().createStatement()
-                .execute("UPDATE domain SET next_attempt_at = now() - interval '1 second' WHERE state = 'pending'");
+        h.execute("UPDATE domain SET next_attempt_at = now() - interval '1 second' WHERE state = 'pending'");
         JsonNode second = run(o);
         assertThat(second.get("resolver_degraded").asBoolean()).isFalse();
         assertThat(second.get("prechecked").asLong()).isEqualTo(left);

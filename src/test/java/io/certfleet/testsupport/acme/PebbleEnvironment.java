@@ -128,6 +128,16 @@ public final class PebbleEnvironment implements AutoCloseable {
         return pki.caPem();
     }
 
+    /**
+     * How many orders the named Pebble ({@code staging} or {@code production}) really created, from its log:
+     * requests a proxy counts include badNonce retries, which create nothing.
+     */
+    public long ordersCreated(String pebble) throws IOException {
+        try (var lines = Files.lines(dir.resolve(pebble + ".log"))) {
+            return lines.filter(l -> l.contains("Added order")).count();
+        }
+    }
+
     public TestPki pki() {
         return pki;
     }
