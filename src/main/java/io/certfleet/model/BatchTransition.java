@@ -1,6 +1,5 @@
 package io.certfleet.model;
 
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -15,7 +14,7 @@ import java.util.Optional;
  * creating a child releases the child's names from the parking.
  */
 public record BatchTransition(long batchId, BatchState newState, Optional<String> errorType,
-                              Optional<String> errorDetail, Map<Long, Reason> quarantine, Instant quarantineUntil,
+                              Optional<String> errorDetail, Map<Long, Reason> quarantine, Backoff quarantineBackoff,
                               Map<Long, Reason> release, List<NewBatch> children,
                               Optional<ParentUpdate> parentUpdate, Optional<Long> parkIn) {
 
@@ -23,6 +22,14 @@ public record BatchTransition(long batchId, BatchState newState, Optional<String
         quarantine = Map.copyOf(quarantine);
         release = Map.copyOf(release);
         children = List.copyOf(children);
+    }
+
+    /**
+     * When a quarantined name is looked at again: {@code first} after its first failure, doubling with each
+     * failure it already had ({@code domain.attempts}), at most {@code max}.
+     */
+    public record Backoff(java.time.Duration first, java.time.Duration max) {
+        public static final Backoff NONE = new Backoff(java.time.Duration.ZERO, java.time.Duration.ZERO);
     }
 
     /** Why a domain was quarantined or released: a reason code and a sentence. */

@@ -257,12 +257,4 @@ final class Admission {
         return names.stream().map(d -> new Candidate(d.id(), d.name().identifier(), d.customer())).toList();
     }
 
-    private void pack(List<DueDomain> names, CaEnvironment env, List<BatchTransition.NewBatch> out) {
-        List<Candidate> candidates = names.stream()
-                .map(d -> new Candidate(d.id(), d.name().identifier(), d.customer())).toList();
-        for (PlannedBatch b : new Packer(settings.maxNames(), settings.grouping()).pack(candidates)) {
-            out.add(new BatchTransition.NewBatch(env, b.customer(), Optional.empty(), Optional.empty(),
-                    b.members().stream().map(Candidate::domainId).toList(), List.of(), Optional.empty(), 0));
-        }
-    }
 }

@@ -48,9 +48,8 @@ final class Isolator {
         this.clock = clock;
     }
 
-    private Instant quarantineUntil(Batch b) {
-        return clock.instant().plus(PipelineSettings.backoff(settings.quarantineBackoff(),
-                settings.quarantineBackoffMax(), 0));
+    private BatchTransition.Backoff backoff() {
+        return new BatchTransition.Backoff(settings.quarantineBackoff(), settings.quarantineBackoffMax());
     }
 
     /** The CA blamed these identifiers (possibly none) for refusing the order. */
@@ -94,7 +93,7 @@ final class Isolator {
         log.info("batch {}: {} name(s) blamed and quarantined ({}); {} go on in a new {} batch", b.id(), blamed.size(),
                 blamed.values().stream().map(Reason::code).distinct().toList(), next.size(), b.environment().wire());
         batches.apply(new BatchTransition(b.id(), BatchState.FAILED, Optional.of("BLAMED"),
-                Optional.of(blamed.size() + " name(s) blamed"), blamed, quarantineUntil(b), release, children,
+                Optional.of(blamed.size() + " name(s) blamed"), blamed, backoff(), release, children,
                 Optional.empty(), Optional.empty()));
     }
 
@@ -125,7 +124,7 @@ final class Isolator {
                         List.of(), Optional.empty(), b.attempts() + 1));
             }
             batches.apply(new BatchTransition(b.id(), BatchState.FAILED, Optional.of("UNATTRIBUTED"), Optional.of(what),
-                    Map.of(), clock.instant(), release, children, Optional.empty(), Optional.empty()));
+                    Map.of(), BatchTransition.Backoff.NONE, release, children, Optional.empty(), Optional.empty()));
             return;
         }
         log.info("batch {}: staging order failed naming nobody ({}); bisecting {} names", b.id(), what, b.members().size());
@@ -140,7 +139,7 @@ final class Isolator {
     private void searchStart(Batch split, Bisection.Next next, String what) {
         if (next instanceof Bisection.Probe p) {
             batches.apply(new BatchTransition(split.id(), BatchState.SPLIT, Optional.of("UNATTRIBUTED"), Optional.of(what),
-                    Map.of(), clock.instant(), Map.of(), List.of(probe(split, p)),
+                    Map.of(), BatchTransition.Backoff.NONE, Map.of(), List.of(probe(split, p)),
                     Optional.of(new BatchTransition.ParentUpdate(split.id(), Optional.of(p.state()), Optional.empty())),
                     Optional.of(split.id())));
         } else {
@@ -156,7 +155,7 @@ final class Isolator {
             log.info("batch {}: probe {} {}; next probe tests {} suspect(s)", split.id(), probe.id(),
                     probeCleared ? "cleared" : "failed", p.suspectsTested().size());
             batches.apply(new BatchTransition(probe.id(), closing, Optional.of("PROBE"), Optional.of(what), Map.of(),
-                    clock.instant(), Map.of(), List.of(probe(split, p)),
+                    BatchTransition.Backoff.NONE, Map.of(), List.of(probe(split, p)),
                     Optional.of(new BatchTransition.ParentUpdate(split.id(), Optional.of(p.state()), Optional.empty())),
                     Optional.of(split.id())));
         } else {
@@ -174,7 +173,7 @@ final class Isolator {
         if (f.restCleared()) {
             // the probe just cleared holds exactly the other names: promote it
             batches.apply(new BatchTransition(closing.id(), BatchState.CLEARED, Optional.empty(), Optional.empty(),
-                    quarantine, quarantineUntil(closing), Map.of(), List.of(promotion(closing)), Optional.empty(),
+                    quarantine, backoff(), Map.of(), List.of(promotion(closing)), Optional.empty(),
                     Optional.empty()));
             return;
         }
@@ -182,7 +181,7 @@ final class Isolator {
                 split.customer(), Optional.of(split.id()), Optional.empty(), f.rest(), List.of(),
                 Optional.of(new BisectState(f.verified(), List.of(), List.of())), closing.attempts()));
         batches.apply(new BatchTransition(closing.id(), closingState, Optional.of("UNATTRIBUTED"), Optional.of(detail),
-                quarantine, quarantineUntil(closing), Map.of(), children, Optional.empty(), Optional.of(split.id())));
+                quarantine, backoff(), Map.of(), children, Optional.empty(), Optional.of(split.id())));
     }
 
     private static NewBatch probe(Batch split, Bisection.Probe p) {
@@ -204,13 +203,13 @@ final class Isolator {
         }
         log.info("batch {}: staging cleared {} names; promoting them to production", b.id(), b.members().size());
         batches.apply(new BatchTransition(b.id(), BatchState.CLEARED, Optional.empty(), Optional.empty(), Map.of(),
-                clock.instant(), Map.of(), List.of(promotion(b)), Optional.empty(), Optional.empty()));
+                BatchTransition.Backoff.NONE, Map.of(), List.of(promotion(b)), Optional.empty(), Optional.empty()));
     }
 
     /** The order expired or was deactivated without an error: order the same names again. */
     void expired(Batch b, String status) {
         batches.apply(new BatchTransition(b.id(), BatchState.ABANDONED, Optional.of("ORDER_" + status.toUpperCase()),
-                Optional.of("the order became " + status + "; the names are ordered again"), Map.of(), clock.instant(),
+                Optional.of("the order became " + status + "; the names are ordered again"), Map.of(), BatchTransition.Backoff.NONE,
                 Map.of(), List.of(new NewBatch(b.environment(), b.customer(),
                 b.probeIds().isEmpty() ? Optional.of(b.id()) : b.parentId(), b.rehearsalId(),
                 b.members().stream().map(BatchMember::domainId).toList(), List.copyOf(b.probeIds()), b.bisect(),
@@ -258,7 +257,7 @@ final class Isolator {
                 batches.load(b.parentId().orElseThrow()).members().forEach(m -> release.put(m.domainId(), why));
             }
             batches.apply(new BatchTransition(b.id(), BatchState.ABANDONED, Optional.of("CA_UNAVAILABLE"),
-                    Optional.ofNullable(e.getMessage()), Map.of(), clock.instant(), release, List.of(), Optional.empty(),
+                    Optional.ofNullable(e.getMessage()), Map.of(), BatchTransition.Backoff.NONE, release, List.of(), Optional.empty(),
                     Optional.empty()));
             return;
         }

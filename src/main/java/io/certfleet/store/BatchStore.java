@@ -214,10 +214,15 @@ public final class BatchStore {
                 Jdbc.update(c, "UPDATE batch_member SET outcome = ?, outcome_detail = ? WHERE batch_id = ? AND domain_id = ?",
                         q.getValue().code(), q.getValue().detail(), t.batchId(), q.getKey());
                 Jdbc.update(c, "UPDATE batch_member SET active = false WHERE domain_id = ? AND active", q.getKey());
+                // the backoff doubles with the failures the name already had, up to the maximum
                 Jdbc.update(c, """
                         UPDATE domain SET state = 'quarantined', reason_code = ?, reason_detail = ?, attempts = attempts + 1,
-                               next_attempt_at = ?, updated_at = ? WHERE id = ?""",
-                        q.getValue().code(), q.getValue().detail(), t.quarantineUntil(), now, q.getKey());
+                               next_attempt_at = ?::timestamptz
+                                   + make_interval(secs => LEAST(? * power(2, LEAST(attempts, 20)), ?)),
+                               updated_at = ? WHERE id = ?""",
+                        q.getValue().code(), q.getValue().detail(), now,
+                        (double) t.quarantineBackoff().first().toSeconds(), (double) t.quarantineBackoff().max().toSeconds(),
+                        now, q.getKey());
             }
             if (t.parkIn().isPresent()) {
                 Jdbc.update(c, """

@@ -19,10 +19,6 @@ final class Jdbc {
     private Jdbc() {
     }
 
-    interface Binder {
-        void bind(PreparedStatement ps) throws SQLException;
-    }
-
     interface RowMapper<T> {
         T map(ResultSet rs) throws SQLException;
     }

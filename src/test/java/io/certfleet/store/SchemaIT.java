@@ -115,4 +115,26 @@ class SchemaIT {
             throw new IllegalStateException(e.getMessage(), e);
         }
     }
+
+    /** Regression: names the CA blamed were always re-checked after the first backoff, however often they failed. */
+    @Test
+    void quarantineBackoffDoublesWithTheFailuresANameAlreadyHad() throws Exception {
+        var store = new DomainStore(db.store);
+        store.insertNew(List.of(new NewDomain(DomainName.parse("a.example.com"), "a.example.com", Optional.empty()),
+                new NewDomain(DomainName.parse("b.example.com"), "b.example.com", Optional.empty())));
+        exec("UPDATE domain SET attempts = 3 WHERE name = 'b.example.com'");
+        var batches = new BatchStore(db.store);
+        long id = batches.create(new io.certfleet.model.BatchTransition.NewBatch(io.certfleet.model.CaEnvironment.STAGING,
+                Optional.empty(), Optional.empty(), Optional.empty(), List.of(1L, 2L), List.of(), Optional.empty(), 0));
+        var why = new io.certfleet.model.BatchTransition.Reason("CA_DNS", "test");
+        batches.apply(new io.certfleet.model.BatchTransition(id, io.certfleet.model.BatchState.FAILED, Optional.empty(),
+                Optional.empty(), java.util.Map.of(1L, why, 2L, why), new io.certfleet.model.BatchTransition.Backoff(
+                java.time.Duration.ofHours(1), java.time.Duration.ofHours(6)), java.util.Map.of(), List.of(),
+                Optional.empty(), Optional.empty()));
+        // first failure: 1 h; a name that already failed 3 times: 8 h, capped at 6 h
+        assertThat(query("SELECT round(extract(epoch FROM next_attempt_at - updated_at) / 3600) FROM domain WHERE id = 1"))
+                .isEqualTo("1");
+        assertThat(query("SELECT round(extract(epoch FROM next_attempt_at - updated_at) / 3600) FROM domain WHERE id = 2"))
+                .isEqualTo("6");
+    }
 }
