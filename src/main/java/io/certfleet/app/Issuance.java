@@ -109,21 +109,27 @@ public final class Issuance {
         });
         Map<CaEnvironment, CaSession> sessions = new EnumMap<>(CaEnvironment.class);
         Map<CaEnvironment, CaaChecker> checkers = new EnumMap<>(CaEnvironment.class);
-        for (CaEnvironment env : CaEnvironment.values()) {
-            String dir = env == CaEnvironment.STAGING ? s.acme().stagingDirectory() : s.acme().productionDirectory();
-            var acmeSettings = new AcmeSettings(env, URI.create(dir), trusted, s.acme().timeout(), s.acme().sessions(),
-                    env == CaEnvironment.STAGING ? s.acme().stagingRequestsPerSecond()
-                            : s.acme().productionRequestsPerSecond());
-            AcmeClient client = AcmeClient.create(acmeSettings, clock, listener);
-            CaSession session = Accounts.ensure(client, dir, accounts, s.acme().termsAgreed());
-            sessions.put(env, session);
-            List<String> identities = client.directory().caaIdentities();
-            CaaChecker checker = checker(s, identities.isEmpty() ? List.of(s.precheck().caIdentity()) : identities,
-                    session.accountUrl());
-            checkers.put(env, checker);
-            app.onStop("CAA checker (" + env.wire() + ")", checker);
-            log.info("{}: account {} at {}; CAA identities {}", env.wire(), session.accountUrl(), dir, identities);
+        try {
+            for (CaEnvironment env : CaEnvironment.values()) {
+                String dir = env == CaEnvironment.STAGING ? s.acme().stagingDirectory() : s.acme().productionDirectory();
+                var acmeSettings = new AcmeSettings(env, URI.create(dir), trusted, s.acme().timeout(), s.acme().sessions(),
+                        env == CaEnvironment.STAGING ? s.acme().stagingRequestsPerSecond()
+                                : s.acme().productionRequestsPerSecond());
+                AcmeClient client = AcmeClient.create(acmeSettings, clock, listener);
+                CaSession session = Accounts.ensure(client, dir, accounts, s.acme().termsAgreed());
+                sessions.put(env, session);
+                List<String> identities = client.directory().caaIdentities();
+                CaaChecker checker = checker(s, identities.isEmpty() ? List.of(s.precheck().caIdentity()) : identities,
+                        session.accountUrl());
+                checkers.put(env, checker);
+                log.info("{}: account {} at {}; CAA identities {}", env.wire(), session.accountUrl(), dir, identities);
+            }
+        } catch (CaException | RuntimeException e) {
+            // the daemon retries at its next firing: close what this attempt opened
+            checkers.values().forEach(CaaChecker::close);
+            throw e;
         }
+        checkers.forEach((env, checker) -> app.onStop("CAA checker (" + env.wire() + ")", checker));
         Prechecker prechecker = precheckDecorator.apply((ids, env) -> checkers.get(env).check(ids));
         Pipeline pipeline = new Pipeline(new BatchStore(app.store()), new CertificateStore(app.store(), app.secrets()),
                 new PrecheckStore(app.store()), new ReportStore(app.store()), sessions, publisher, prechecker,
