@@ -40,6 +40,40 @@ final class ObservingHttpClient extends HttpClient {
         this.listener = listener;
     }
 
+    /** Extra time past the request's own timeout before certfleet gives up on an exchange itself. */
+    static final Duration DEADLINE_MARGIN = Duration.ofSeconds(5);
+    private static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
+
+    /**
+     * Sends with a hard deadline. The JDK client's request timeout was seen not to fire: acme4j threads waited
+     * for minutes on an exchange that never completed, holding the session's nonce lock and stalling every batch.
+     * Here the exchange is abandoned at {@code timeout + margin} and reported as a timeout, which the pipeline
+     * treats as the CA's fault (the batch waits and retries).
+     */
+    private <T> HttpResponse<T> sendWithDeadline(HttpRequest request, HttpResponse.BodyHandler<T> handler)
+            throws IOException, InterruptedException {
+        Duration limit = request.timeout().orElse(DEFAULT_TIMEOUT).plus(DEADLINE_MARGIN);
+        java.util.concurrent.CompletableFuture<HttpResponse<T>> f = delegate.sendAsync(request, handler);
+        try {
+            return f.get(limit.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            f.cancel(true);
+            throw new java.net.http.HttpTimeoutException("no complete answer from " + request.uri() + " within "
+                    + limit.toSeconds() + " s");
+        } catch (java.util.concurrent.ExecutionException e) {
+            Throwable c = e.getCause();
+            if (c instanceof IOException io) {
+                throw io;
+            } else if (c instanceof RuntimeException re) {
+                throw re;
+            }
+            throw new IOException(c);
+        } catch (InterruptedException e) {
+            f.cancel(true);
+            throw e;
+        }
+    }
+
     /** The kind of ACME request, from the path (Boulder's and Pebble's paths both). */
     static String kind(java.net.URI uri) {
         String p = uri.getPath() == null ? "" : uri.getPath().toLowerCase(java.util.Locale.ROOT);
@@ -78,7 +112,7 @@ final class ObservingHttpClient extends HttpClient {
         long t0 = System.nanoTime();
         HttpResponse<T> response;
         try {
-            response = delegate.send(request, handler);
+            response = sendWithDeadline(request, handler);
         } catch (IOException | RuntimeException e) {
             listener.exchanged(environment, kind(request.uri()), -1, System.nanoTime() - t0);
             throw e;
