@@ -83,8 +83,8 @@ class BoulderShapesIT {
         OrderState valid = driver.pollOrder(fin.url(), o -> o.status() == CaStatus.VALID);
         assertThat(account.downloadCertificate(valid.certificate().orElseThrow()).names())
                 .containsExactly("pass1.certfleet.test", "pass2.certfleet.test");
-        assertThat(proxy.count(Endpoint.NEW_ORDER)).isEqualTo(1);
-        assertThat(proxy.count(Endpoint.FINALIZE)).isEqualTo(1);
+        assertThat(proxy.acceptedCount(Endpoint.NEW_ORDER)).isEqualTo(1);
+        assertThat(proxy.acceptedCount(Endpoint.FINALIZE)).isEqualTo(1);
     }
 
     @Test

@@ -78,6 +78,7 @@ public final class BoulderProxy implements AutoCloseable {
     /** The marker of a rule that closes the connection without any answer. */
     private static final Canned RESET = new Canned(0, "", new byte[0], Map.of(), false);
     private final Map<Endpoint, AtomicInteger> counts = new ConcurrentHashMap<>();
+    private final Map<Endpoint, AtomicInteger> nonceRejected = new ConcurrentHashMap<>();
     private final Map<Endpoint, AtomicInteger> injected = new ConcurrentHashMap<>();
     private volatile Optional<Instant[]> renewalWindow = Optional.empty();
     private final Set<String> asyncCaaFailures = ConcurrentHashMap.newKeySet();
@@ -121,6 +122,15 @@ public final class BoulderProxy implements AutoCloseable {
         return counts.getOrDefault(e, new AtomicInteger()).get();
     }
 
+    /**
+     * Requests the upstream CA acted on: received, minus those a rule answered, minus those the CA refused with
+     * {@code badNonce} (Pebble rejects 5 % of nonces by default and acme4j resends those, so {@link #count} can
+     * exceed the number of orders or finalizations that really happened).
+     */
+    public int acceptedCount(Endpoint e) {
+        return count(e) - injectedCount(e) - nonceRejected.getOrDefault(e, new AtomicInteger()).get();
+    }
+
     /** Requests answered by a rule per endpoint. */
     public int injectedCount(Endpoint e) {
         return injected.getOrDefault(e, new AtomicInteger()).get();
@@ -129,6 +139,7 @@ public final class BoulderProxy implements AutoCloseable {
     public void resetCounts() {
         counts.clear();
         injected.clear();
+        nonceRejected.clear();
     }
 
     public void clearRules() {
@@ -359,6 +370,10 @@ public final class BoulderProxy implements AutoCloseable {
         }
         headers.keySet().removeIf(k -> k.equalsIgnoreCase("Link"));
         byte[] out = resp.body();
+        if (resp.statusCode() == 400
+                && new String(out, StandardCharsets.UTF_8).contains("urn:ietf:params:acme:error:badNonce")) {
+            nonceRejected.computeIfAbsent(endpoint, k -> new AtomicInteger()).incrementAndGet();
+        }
         String ct = resp.headers().firstValue("Content-Type").orElse("");
         if (ct.startsWith("application/json") || ct.startsWith("application/problem+json")) {
             out = rewrite(new String(out, StandardCharsets.UTF_8)).getBytes(StandardCharsets.UTF_8);
