@@ -2,6 +2,7 @@ package io.certfleet.app;
 
 import io.certfleet.acme.CaException;
 import io.certfleet.schedule.CertfleetScheduler;
+import io.certfleet.schedule.NightlyWindow;
 import io.certfleet.store.HousekeepingStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -14,7 +15,7 @@ import java.util.Optional;
 
 /**
  * The long-running daemon: the HTTP-01 responder, and on the clustered scheduler the nightly admission (cron
- * {@code schedule.cron}), a frequent job that advances in-flight batches, and housekeeping. It starts even when
+ * {@code schedule.cron}; new orders start only within {@code schedule.window} of it), a frequent job that advances in-flight batches, and housekeeping. It starts even when
  * the CA is unreachable: the jobs connect on their next firing. It stops in order when the JVM is asked to
  * (SIGTERM): stop taking work, finish running steps, stop the responder, close the pool and the database.
  */
@@ -77,7 +78,9 @@ public final class Daemon {
     private synchronized Optional<Issuance> issuance() {
         if (issuance == null) {
             try {
-                issuance = Issuance.start(app, clock, responder, java.util.function.UnaryOperator.identity(), metrics);
+                var schedule = app.settings().schedule();
+                issuance = Issuance.start(app, clock, responder, java.util.function.UnaryOperator.identity(), metrics,
+                        new NightlyWindow(schedule.cron(), schedule.timeZone(), schedule.window()));
                 issuance.pipeline().recoverLeases();
             } catch (CaException | RuntimeException e) {
                 log.warn("daemon: cannot reach the CA yet ({}); retrying at the next firing", e.getMessage());

@@ -13,6 +13,7 @@ import io.certfleet.challenge.Http01Responder;
 import io.certfleet.config.ConfigException;
 import io.certfleet.config.Settings;
 import io.certfleet.model.CaEnvironment;
+import io.certfleet.model.OrderWindow;
 import io.certfleet.pipeline.Accounts;
 import io.certfleet.pipeline.CaSession;
 import io.certfleet.pipeline.Pipeline;
@@ -97,6 +98,14 @@ public final class Issuance {
     public static Issuance start(Certfleet app, Clock clock, Responder responder,
                                  java.util.function.UnaryOperator<Prechecker> precheckDecorator,
                                  io.certfleet.acme.RequestListener listener) throws CaException {
+        return start(app, clock, responder, precheckDecorator, listener, OrderWindow.ALWAYS_OPEN);
+    }
+
+    /** As above, starting new orders only while {@code orderWindow} is open (the daemon's nightly window). */
+    public static Issuance start(Certfleet app, Clock clock, Responder responder,
+                                 java.util.function.UnaryOperator<Prechecker> precheckDecorator,
+                                 io.certfleet.acme.RequestListener listener, OrderWindow orderWindow)
+            throws CaException {
         Settings s = app.settings();
         var publisher = responder.publisher();
         var accounts = new AccountStore(app.store(), app.secrets());
@@ -133,7 +142,7 @@ public final class Issuance {
         Prechecker prechecker = precheckDecorator.apply((ids, env) -> checkers.get(env).check(ids));
         Pipeline pipeline = new Pipeline(new BatchStore(app.store()), new CertificateStore(app.store(), app.secrets()),
                 new PrecheckStore(app.store()), new ReportStore(app.store()), sessions, publisher, prechecker,
-                pipelineSettings(s), keyType(s.acme().keyType()), clock, nodeName());
+                pipelineSettings(s).withOrderWindow(orderWindow), keyType(s.acme().keyType()), clock, nodeName());
         app.onStop("pipeline", pipeline);
         return new Issuance(pipeline, responder.server());
     }
@@ -168,7 +177,7 @@ public final class Issuance {
                 p.parallelBatches(), p.pollInterval(), p.maxAttempts(), p.maxProductionReorders(),
                 p.quarantineBackoff(), Duration.ofDays(7), Duration.ofSeconds(30), p.authzReuseMargin(),
                 new PipelineSettings.Limits(p.stagingOrdersPer3h(), p.productionOrdersPer3h(),
-                        p.certificatesPerDomainPer7d()));
+                        p.certificatesPerDomainPer7d()), OrderWindow.ALWAYS_OPEN);
     }
 
     static Keys.Type keyType(Settings.KeyType t) {

@@ -76,7 +76,9 @@ final class Keys {
             k("ops.port", "9402", "port of /healthz, /readyz and /metrics"),
 
             k("schedule.cron", "0 0 2 * * ?", "Quartz cron expression of the nightly issuance run"),
-            k("schedule.time-zone", "UTC", "time zone of schedule.cron"));
+            k("schedule.time-zone", "UTC", "time zone of schedule.cron"),
+            k("schedule.window", "PT6H", "new orders start only this long after each nightly firing (batches "
+                    + "already ordered finish); PT24H with a daily cron means no window; run --once ignores it"));
 
     static final Map<String, Key> BY_NAME;
 

@@ -62,6 +62,7 @@ public record Settings(
     public record Ops(String bind, int port) {
     }
 
-    public record Schedule(String cron, ZoneId timeZone) {
+    /** @param window how long after each nightly firing new orders may start (in-flight batches always finish) */
+    public record Schedule(String cron, ZoneId timeZone, java.time.Duration window) {
     }
 }

@@ -189,7 +189,8 @@ public final class SettingsLoader {
                 text("precheck.ca-identity"),
                 oneOf("precheck.method", List.of("http-01", "dns-01", "tls-alpn-01")));
         var http = new Settings.Http01(text("http01.bind"), port("http01.port"));
-        var schedule = new Settings.Schedule(cron("schedule.cron"), zone("schedule.time-zone"));
+        var schedule = new Settings.Schedule(cron("schedule.cron"), zone("schedule.time-zone"),
+                duration("schedule.window"));
         var ops = new Settings.Ops(text("ops.bind"), port("ops.port"));
         return new Settings(dataDir, db, secrets, acme, batch, precheck, pipeline, http, ops, schedule);
     }

@@ -108,6 +108,14 @@ final class BatchStepper {
     }
 
     private void order(Batch b, CaSession ca) throws CaException {
+        Optional<Instant> closed = settings.orderWindow().closedUntil(clock.instant());
+        if (closed.isPresent()) {
+            log.info("batch {}: the nightly order window is closed; the {} order waits until {}", b.id(),
+                    b.environment().wire(), closed.get());
+            batches.waitUntil(b.id(), closed.get(), "WINDOW_CLOSED", "new orders start only inside the nightly "
+                    + "window (schedule.cron + schedule.window); it opens next at " + closed.get());
+            return;
+        }
         if (b.environment() == CaEnvironment.PRODUCTION && b.certKeyCiphertext().isEmpty()) {
             // the key exists in the database before the CA can issue anything for it
             KeyPair kp = Keys.generate(keyType);

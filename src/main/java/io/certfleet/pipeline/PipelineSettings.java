@@ -1,6 +1,7 @@
 package io.certfleet.pipeline;
 
 import io.certfleet.batch.Packer;
+import io.certfleet.model.OrderWindow;
 
 import java.time.Duration;
 
@@ -23,11 +24,13 @@ import java.time.Duration;
  * @param budget                 Let's Encrypt's limits certfleet keeps to by itself
  * @param authzReuseMargin       a fresh authorization must stay valid at least this long for the CA to reuse it
  *                               (Let's Encrypt: order lifetime / 8, clamped to 1–24 h; 21 h for classic)
+ * @param orderWindow            when new orders may start (the daemon's nightly window); batches already ordered
+ *                               are advanced at any time
  */
 public record PipelineSettings(int maxNames, Packer.Grouping grouping, Duration freshFor, boolean holdAtRisk,
                                int parallelBatches, Duration pollInterval, int maxAttempts, int maxProductionReorders,
                                Duration quarantineBackoff, Duration quarantineBackoffMax, Duration caBackoff,
-                               Duration authzReuseMargin, Limits budget) {
+                               Duration authzReuseMargin, Limits budget, OrderWindow orderWindow) {
 
     /** The CA's limits: new orders per account per 3 h (staging, production), certificates per registered domain
      * per 7 days (production). */
@@ -40,7 +43,13 @@ public record PipelineSettings(int maxNames, Packer.Grouping grouping, Duration 
     public static PipelineSettings defaults() {
         return new PipelineSettings(100, Packer.Grouping.KEEP_CUSTOMERS_TOGETHER, Duration.ofHours(7), true, 4,
                 Duration.ofSeconds(2), 8, 3, Duration.ofHours(1), Duration.ofDays(7), Duration.ofSeconds(30),
-                Duration.ofHours(21), Limits.letsEncrypt());
+                Duration.ofHours(21), Limits.letsEncrypt(), OrderWindow.ALWAYS_OPEN);
+    }
+
+    public PipelineSettings withOrderWindow(OrderWindow window) {
+        return new PipelineSettings(maxNames, grouping, freshFor, holdAtRisk, parallelBatches, pollInterval,
+                maxAttempts, maxProductionReorders, quarantineBackoff, quarantineBackoffMax, caBackoff,
+                authzReuseMargin, budget, window);
     }
 
     /** {@code base · 2^(attempts)} capped at {@code max}. */

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.certfleet.app.Certfleet;
 import io.certfleet.app.Issuance;
 import io.certfleet.config.SettingsLoader;
+import io.certfleet.schedule.NightlyWindow;
 import io.certfleet.testsupport.Cli;
 import io.certfleet.testsupport.acme.BoulderProxy.Endpoint;
 import org.junit.jupiter.api.AfterAll;
@@ -16,11 +17,16 @@ import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.time.temporal.ChronoUnit;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.UnaryOperator;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -113,6 +119,41 @@ class PipelineFaultsIT {
         assertThat(s.get("names_issued").asLong()).isEqualTo(9);
         assertThat(h.countBy("SELECT reason_code || ' ' || (reason_detail LIKE '%unpause?jwt=%'), 1 FROM domain"
                 + " WHERE state = 'quarantined'")).containsOnlyKeys("CA_PAUSED true");
+    }
+
+    /** A daily cron firing at {@code at} (UTC, whole minutes). */
+    private static String dailyAt(Instant at) {
+        ZonedDateTime t = at.atZone(ZoneOffset.UTC);
+        return "0 " + t.getMinute() + " " + t.getHour() + " * * ?";
+    }
+
+    @Test
+    void outsideTheNightlyWindowNoOrderStartsAndTheBatchWaitsForTheNextOpening() throws Exception {
+        importNames(5);
+        Instant now = Instant.now().truncatedTo(ChronoUnit.MINUTES);
+        Instant opens = now.plus(Duration.ofHours(2));
+        h.staging.resetCounts();
+        try (Certfleet app = Certfleet.open(SettingsLoader.load(Optional.empty(), Map.of(), h.overrides()))) {
+            Issuance.Responder responder = Issuance.startResponder(app, Clock.systemUTC());
+            Issuance closed = Issuance.start(app, Clock.systemUTC(), responder, UnaryOperator.identity(),
+                    io.certfleet.acme.RequestListener.NONE,
+                    new NightlyWindow(dailyAt(opens), ZoneOffset.UTC, Duration.ofHours(1)));
+            closed.pipeline().admit();
+            closed.pipeline().stepDue();
+            assertThat(h.count("SELECT count(*) FROM batch WHERE state = 'planned' AND error_type = 'WINDOW_CLOSED'"
+                    + " AND not_before = '" + opens + "'::timestamptz")).isEqualTo(1);
+            assertThat(h.count("SELECT count(*) FROM batch WHERE order_url IS NOT NULL")).isZero();
+            assertThat(h.staging.count(Endpoint.NEW_ORDER)).as("new-order requests").isZero();
+
+            // the window that opened a minute ago lets the same batch go (the waiting batch is due at once)
+            h.execute("UPDATE batch SET not_before = now()");
+            Issuance open = Issuance.start(app, Clock.systemUTC(), responder, UnaryOperator.identity(),
+                    io.certfleet.acme.RequestListener.NONE,
+                    new NightlyWindow(dailyAt(now.minus(Duration.ofMinutes(1))), ZoneOffset.UTC, Duration.ofHours(1)));
+            CycleSummary s = open.pipeline().runOnce(Duration.ofMinutes(3));
+            assertThat(s.finished()).isTrue();
+            assertThat(h.count("SELECT count(*) FROM domain WHERE state = 'issued'")).isEqualTo(5);
+        }
     }
 
     @Test
