@@ -61,6 +61,13 @@ bench_daemon() {
     t0=$(date +%s%N); bin/certfleet "${dset[@]}" status >"$d/status.out" 2>&1; t1=$(date +%s%N)
     sts+=($(( (t1 - t0) / 1000000 )))
   done
+  local plans=()
+  for i in 1 2 3; do
+    t0=$(date +%s%N); bin/certfleet "${dset[@]}" plan --format json >"$d/plan.json" 2>"$d/plan.err" \
+      || { tail "$d/plan.err" >&2; exit 1; }
+    t1=$(date +%s%N)
+    plans+=($(( (t1 - t0) / 1000000 )))
+  done
   sql="SELECT d.id, d.name, d.wildcard, d.customer, d.state, d.attempts FROM domain d
        WHERE (d.state = 'pending' AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= now())
               OR d.state IN ('quarantined', 'held') AND d.next_attempt_at <= now())
@@ -73,8 +80,10 @@ bench_daemon() {
     q+=($(( (t1 - t0) / 1000000 )))
   done
   row "one pass over $n domains: status (CLI)" "$(printf '%s\n' "${sts[@]}" | median) ms" "" "" "(report)" info \
-    "bin/certfleet status against the running daemon's database, JVM start included; median of 3. There is no plan command yet"
+    "bin/certfleet status against the running daemon's database, JVM start included; median of 3"
+  row "plan over $n domains (CLI)" "$(printf '%s\n' "${plans[@]}" | median) ms" "" "" "(report)" info \
+    "bin/certfleet plan --format json against the running daemon's database (no CA, no DNS), JVM start included; median of 3; $(jq '.orders | length' "$d/plan.json" 2>/dev/null || echo '?') orders planned"
   row "one pass over $n domains: admission query" "$(printf '%s\n' "${q[@]}" | median) ms" "" "" "(report)" info \
-    "PrecheckStore.dueDomains' SQL for all $n ($(wc -l <"$d/due.out") rows) via psql COPY; median of 3. plan is not built yet"
+    "PrecheckStore.dueDomains' SQL for all $n ($(wc -l <"$d/due.out") rows) via psql COPY; median of 3"
   daemon_stop
 }
