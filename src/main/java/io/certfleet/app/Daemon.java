@@ -3,6 +3,7 @@ package io.certfleet.app;
 import io.certfleet.acme.CaException;
 import io.certfleet.schedule.CertfleetScheduler;
 import io.certfleet.schedule.NightlyWindow;
+import io.certfleet.store.HistoryStore;
 import io.certfleet.store.HousekeepingStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,10 +51,11 @@ public final class Daemon {
         responder = Issuance.startResponder(app, clock);
         CertfleetScheduler scheduler = CertfleetScheduler.create(app.database().dataSource(), 4);
         app.onStopFirst("scheduler", scheduler);
+        RunLog.publishLimits(app, Issuance.nodeName());
         scheduler.scheduleCron("housekeeping", "0 */15 * * * ?", ZoneOffset.UTC,
-                new Housekeeping(new HousekeepingStore(app.store()), clock));
+                new Housekeeping(new HousekeepingStore(app.store()), new HistoryStore(app.store()), clock));
         scheduler.scheduleCron("issuance-nightly", app.settings().schedule().cron(), app.settings().schedule().timeZone(),
-                () -> issuance().ifPresent(i -> i.pipeline().admit()));
+                () -> issuance().ifPresent(Issuance::admitNightly));
         scheduler.scheduleCron("pipeline-step", "0/10 * * * * ?", ZoneOffset.UTC, this::stepBatches);
         scheduler.scheduleCron("renewal-scan", "0 5 * * * ?", ZoneOffset.UTC,
                 () -> issuance().ifPresent(i -> i.pipeline().queueRenewals()));

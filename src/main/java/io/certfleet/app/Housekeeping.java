@@ -1,5 +1,6 @@
 package io.certfleet.app;
 
+import io.certfleet.store.HistoryStore;
 import io.certfleet.store.HousekeepingStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -8,16 +9,22 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 
-/** The housekeeping task: drops expired HTTP-01 tokens and CA events past the ledger's retention. */
+/**
+ * The housekeeping task: drops expired HTTP-01 tokens and CA events past the ledger's retention, samples the
+ * fleet by state and reason for {@code certfleet report}, and drops samples and runs past their retention.
+ */
 final class Housekeeping implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(Housekeeping.class);
     static final Duration EVENT_RETENTION = Duration.ofDays(90);
+    static final Duration HISTORY_RETENTION = Duration.ofDays(90);
 
     private final HousekeepingStore store;
+    private final HistoryStore history;
     private final Clock clock;
 
-    Housekeeping(HousekeepingStore store, Clock clock) {
+    Housekeeping(HousekeepingStore store, HistoryStore history, Clock clock) {
         this.store = store;
+        this.history = history;
         this.clock = clock;
     }
 
@@ -29,6 +36,11 @@ final class Housekeeping implements Runnable {
         if (tokens + events > 0) {
             log.info("housekeeping: deleted {} expired HTTP-01 token(s) and {} CA event(s) older than {} days",
                     tokens, events, EVENT_RETENTION.toDays());
+        }
+        history.sample(now);
+        int old = history.deleteBefore(now.minus(HISTORY_RETENTION));
+        if (old > 0) {
+            log.info("housekeeping: deleted {} fleet history row(s) older than {} days", old, HISTORY_RETENTION.toDays());
         }
     }
 }

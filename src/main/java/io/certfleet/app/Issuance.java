@@ -16,12 +16,14 @@ import io.certfleet.model.CaEnvironment;
 import io.certfleet.model.OrderWindow;
 import io.certfleet.pipeline.Accounts;
 import io.certfleet.pipeline.CaSession;
+import io.certfleet.pipeline.CycleSummary;
 import io.certfleet.pipeline.Pipeline;
 import io.certfleet.pipeline.PipelineSettings;
 import io.certfleet.pipeline.Prechecker;
 import io.certfleet.store.AccountStore;
 import io.certfleet.store.BatchStore;
 import io.certfleet.store.CertificateStore;
+import io.certfleet.store.HistoryStore;
 import io.certfleet.store.Http01TokenStore;
 import io.certfleet.store.PrecheckStore;
 import io.certfleet.store.ReportStore;
@@ -38,6 +40,7 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 
 /**
  * Everything a run needs, built from the settings on an open {@link Certfleet}: the HTTP-01 responder, both
@@ -49,10 +52,12 @@ public final class Issuance {
 
     private final Pipeline pipeline;
     private final Http01Responder responder;
+    private final RunLog runs;
 
-    private Issuance(Pipeline pipeline, Http01Responder responder) {
+    private Issuance(Pipeline pipeline, Http01Responder responder, RunLog runs) {
         this.pipeline = pipeline;
         this.responder = responder;
+        this.runs = runs;
     }
 
     /** The HTTP-01 responder and its publisher, up before any order is placed (and while the CA is unreachable). */
@@ -144,7 +149,8 @@ public final class Issuance {
                 new PrecheckStore(app.store()), new ReportStore(app.store()), sessions, publisher, prechecker,
                 pipelineSettings(s).withOrderWindow(orderWindow), keyType(s.acme().keyType()), clock, nodeName());
         app.onStop("pipeline", pipeline);
-        return new Issuance(pipeline, responder.server());
+        RunLog.publishLimits(app, nodeName());
+        return new Issuance(pipeline, responder.server(), new RunLog(new HistoryStore(app.store()), clock, nodeName()));
     }
 
     static CaaChecker checker(Settings s, List<String> identities, String accountUrl) {
@@ -200,6 +206,29 @@ public final class Issuance {
 
     public Pipeline pipeline() {
         return pipeline;
+    }
+
+    /** One whole cycle ({@code run --once}), recorded as a run, with a fleet sample at its end. */
+    public CycleSummary runOnce(Duration maxDuration) throws InterruptedException {
+        OptionalLong run = runs.started("once");
+        try {
+            return pipeline.runOnce(maxDuration);
+        } finally {
+            runs.ended(run);
+        }
+    }
+
+    /**
+     * The nightly admission, recorded as a run, with a fleet sample at its end; its batches then advance with
+     * the daemon's step job.
+     */
+    public void admitNightly() {
+        OptionalLong run = runs.started("nightly");
+        try {
+            pipeline.admit();
+        } finally {
+            runs.ended(run);
+        }
     }
 
     public int responderPort() {

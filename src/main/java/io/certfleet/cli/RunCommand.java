@@ -32,7 +32,7 @@ final class RunCommand implements Callable<Integer> {
         boolean json = output.json();
         try (Certfleet app = Certfleet.open(main.loadSettings())) {
             Issuance issuance = Issuance.start(app, Clock.systemUTC());
-            CycleSummary s = issuance.pipeline().runOnce(app.settings().pipeline().runTimeout());
+            CycleSummary s = issuance.runOnce(app.settings().pipeline().runTimeout());
             if (json) {
                 System.out.println(new ObjectMapper().writeValueAsString(json(s)));
             } else {
