@@ -20,7 +20,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The daemon starts while the CA is unreachable, answers /healthz, /readyz and /metrics from the database, serves
- * HTTP-01 liveness, and stops in order.
+ * HTTP-01 liveness, records the CA limits it keeps to, and stops in order.
  */
 class DaemonIT {
     private final HttpClient http = HttpClient.newHttpClient();
@@ -42,6 +42,7 @@ class DaemonIT {
         o.put("http01.port", Integer.toString(httpPort));
         o.put("acme.staging.directory", "https://127.0.0.1:1/dir"); // nothing listens: the CA is unreachable
         o.put("acme.production.directory", "https://127.0.0.1:1/dir");
+        o.put("budget.production.new-orders-per-3h", "250");
         Certfleet app = Certfleet.open(SettingsLoader.load(Optional.empty(), Map.of(), o));
         try {
             app.domains().insertNew(List.of(
@@ -58,6 +59,14 @@ class DaemonIT {
                     .contains("certfleet_budget_new_orders_left{environment=\"staging\"} 1500.0");
             assertThat(get(opsPort, "/nope").statusCode()).isEqualTo(404);
             assertThat(get(httpPort, "/healthz").statusCode()).isEqualTo(200); // the HTTP-01 responder is up
+            // the limits it keeps to are in the database for v_budget, from its configuration
+            try (var c = app.database().dataSource().getConnection(); var st = c.createStatement();
+                 var rs = st.executeQuery("SELECT string_agg(limit_name || '/' || environment || '=' || limit_value,"
+                         + " ',' ORDER BY limit_name, environment) FROM budget_limit")) {
+                rs.next();
+                assertThat(rs.getString(1)).isEqualTo("CERTIFICATES_PER_DOMAIN/production=50,"
+                        + "NEW_ORDERS/production=250,NEW_ORDERS/staging=1500");
+            }
         } finally {
             app.close();
         }
