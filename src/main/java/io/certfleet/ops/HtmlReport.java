@@ -30,13 +30,13 @@ public final class HtmlReport {
     private static final String[] PALETTE = {"#e15759", "#f28e2b", "#edc948", "#76b7b2", "#4e79a7", "#b07aa1",
         "#ff9da7", "#9c755f"};
     private static final String OTHER = "#bab0ac";
+    private static final String BLUE = "#4e79a7";
     private static final String STYLE = """
             body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:24px auto;max-width:800px;
             color:#222;padding:0 12px}h1{font-size:22px;margin-bottom:4px}h2{font-size:17px;margin-top:32px;
             border-bottom:1px solid #ddd}table{border-collapse:collapse;margin:8px 0}th,td{padding:3px 10px 3px 0;
             text-align:left;vertical-align:top}td.n{text-align:right;font-variant-numeric:tabular-nums}
-            .meta,.note{color:#666}svg{max-width:100%;height:auto;font-size:11px}svg .grid{stroke:#eee}
-            svg .axis{stroke:#999}svg text{fill:#555}ul.legend{list-style:none;padding:0;margin:4px 0}
+            .meta,.note{color:#666}svg{max-width:100%;height:auto}ul.legend{list-style:none;padding:0;margin:4px 0}
             ul.legend li{display:inline-block;margin-right:14px}ul.legend i{display:inline-block;width:10px;
             height:10px;margin-right:4px}td.detail{color:#555;max-width:360px;overflow-wrap:anywhere}
             code{overflow-wrap:anywhere}details{margin:4px 0 12px}
@@ -108,12 +108,15 @@ public final class HtmlReport {
         out.append("</table>\n");
         long prodOrdered = run.namesOrdered().getOrDefault(CaEnvironment.PRODUCTION, 0L);
         out.append(Svg.barChart("Names in the last run", List.of(
-                new Svg.Bar("pre-checked", "names pre-checked: " + run.namesChecked(), run.namesChecked()),
-                new Svg.Bar("fresh", "names skipped as fresh: " + run.namesFresh(), run.namesFresh()),
-                new Svg.Bar("ordered", "names in production orders: " + prodOrdered, prodOrdered),
-                new Svg.Bar("issued", "names issued: " + run.namesIssued(), run.namesIssued()),
-                new Svg.Bar("quarantined", "names quarantined: " + run.namesQuarantined(), run.namesQuarantined()),
-                new Svg.Bar("held", "names held: " + run.namesHeld(), run.namesHeld())), "#4e79a7"));
+                new Svg.Bar("pre-checked", "names pre-checked: " + run.namesChecked(), run.namesChecked(), BLUE),
+                new Svg.Bar("fresh", "names skipped as fresh: " + run.namesFresh(), run.namesFresh(), BLUE),
+                new Svg.Bar("ordered", "names in production orders: " + prodOrdered, prodOrdered, BLUE),
+                new Svg.Bar("issued", "names issued: " + run.namesIssued(), run.namesIssued(),
+                        STATE_COLORS.get(DomainState.ISSUED)),
+                new Svg.Bar("quarantined", "names quarantined: " + run.namesQuarantined(), run.namesQuarantined(),
+                        STATE_COLORS.get(DomainState.QUARANTINED)),
+                new Svg.Bar("held", "names held: " + run.namesHeld(), run.namesHeld(),
+                        STATE_COLORS.get(DomainState.HELD)))));
         out.append("</section>\n");
     }
 
@@ -209,9 +212,10 @@ public final class HtmlReport {
                         : "expire " + date(from) + " – " + date(from.plus(Duration.ofDays(7)));
             }
             bars.add(new Svg.Bar(label, w.certificates() + " certificate(s), " + w.names() + " name(s) " + when,
-                    w.certificates()));
+                    w.certificates(), w.week() < 0 ? STATE_COLORS.get(DomainState.QUARANTINED)
+                    : w.week() < 2 ? STATE_COLORS.get(DomainState.HELD) : STATE_COLORS.get(DomainState.ISSUED)));
         }
-        out.append(Svg.barChart("Production certificates by weeks to expiry", bars, "#59a14f"));
+        out.append(Svg.barChart("Production certificates by weeks to expiry", bars));
         out.append("</section>\n");
     }
 

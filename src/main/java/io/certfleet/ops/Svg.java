@@ -26,8 +26,8 @@ final class Svg {
     record Series(String name, String color, long[] values) {
     }
 
-    /** One bar: its axis label, tooltip and value. */
-    record Bar(String label, String tooltip, long value) {
+    /** One bar: its axis label, tooltip, value and colour constant. */
+    record Bar(String label, String tooltip, long value, String color) {
     }
 
     private Svg() {
@@ -54,7 +54,7 @@ final class Svg {
             double f = labels == 1 ? 0.5 : i / (double) (labels - 1);
             Instant at = t0.plusMillis(Math.round(span * f));
             String anchor = labels == 1 ? "middle" : i == 0 ? "start" : i == labels - 1 ? "end" : "middle";
-            b.append(String.format(Locale.ROOT, "<text class=\"x\" x=\"%.1f\" y=\"%d\" text-anchor=\"%s\">%s</text>%n",
+            b.append(String.format(Locale.ROOT, "<text class=\"x\" x=\"%.1f\" y=\"%d\" text-anchor=\"%s\" fill=\"#555\">%s</text>%n",
                     LEFT + PLOT_W * f, HEIGHT - BOTTOM + 18, anchor, Html.escape(fmt.format(at))));
         }
         boolean dots = xs.size() <= 40;
@@ -83,7 +83,7 @@ final class Svg {
     }
 
     /** A bar chart; bars share the width, each labelled below and annotated with its value on top. */
-    static String barChart(String title, List<Bar> bars, String color) {
+    static String barChart(String title, List<Bar> bars) {
         long max = bars.stream().mapToLong(Bar::value).max().orElse(0);
         Scale y = Scale.of(max);
         StringBuilder b = open(title);
@@ -96,12 +96,12 @@ final class Svg {
             double top = y.y(bar.value());
             b.append(String.format(Locale.ROOT, "<rect class=\"bar\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
                             + "fill=\"%s\" data-value=\"%d\"><title>%s</title></rect>%n", x, top, w,
-                    TOP + PLOT_H - top, color, bar.value(), Html.escape(bar.tooltip())));
+                    TOP + PLOT_H - top, bar.color(), bar.value(), Html.escape(bar.tooltip())));
             if (bar.value() > 0) {
-                b.append(String.format(Locale.ROOT, "<text class=\"v\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s"
+                b.append(String.format(Locale.ROOT, "<text class=\"v\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" fill=\"#333\">%s"
                         + "</text>%n", x + w / 2, top - 3, Html.number(bar.value())));
             }
-            b.append(String.format(Locale.ROOT, "<text class=\"x\" x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>%n",
+            b.append(String.format(Locale.ROOT, "<text class=\"x\" x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" fill=\"#555\">%s</text>%n",
                     x + w / 2, HEIGHT - BOTTOM + 18, Html.escape(bar.label())));
         }
         return b.append("</svg>\n").toString();
@@ -110,7 +110,7 @@ final class Svg {
     private static StringBuilder open(String title) {
         StringBuilder b = new StringBuilder();
         b.append(String.format(Locale.ROOT, "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" "
-                + "width=\"%d\" height=\"%d\" role=\"img\"><title>%s</title>%n", WIDTH, HEIGHT, WIDTH, HEIGHT,
+                + "width=\"%d\" height=\"%d\" role=\"img\" font-family=\"sans-serif\" font-size=\"11\"><title>%s</title>%n", WIDTH, HEIGHT, WIDTH, HEIGHT,
                 Html.escape(title)));
         return b;
     }
@@ -118,11 +118,11 @@ final class Svg {
     private static void yAxis(StringBuilder b, Scale y) {
         for (long v = 0; v <= y.top(); v += y.step()) {
             double yy = y.y(v);
-            b.append(String.format(Locale.ROOT, "<line class=\"grid\" x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\"/>%n"
-                            + "<text class=\"y\" x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%s</text>%n",
+            b.append(String.format(Locale.ROOT, "<line class=\"grid\" x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#e5e5e5\"/>%n"
+                            + "<text class=\"y\" x=\"%d\" y=\"%.1f\" text-anchor=\"end\" fill=\"#555\">%s</text>%n",
                     LEFT, yy, WIDTH - RIGHT, yy, LEFT - 6, yy + 4, Html.number(v)));
         }
-        b.append(String.format(Locale.ROOT, "<line class=\"axis\" x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/>%n",
+        b.append(String.format(Locale.ROOT, "<line class=\"axis\" x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#999\"/>%n",
                 LEFT, TOP + PLOT_H, WIDTH - RIGHT, TOP + PLOT_H));
     }
 
