@@ -119,6 +119,15 @@ class PipelineFaultsIT {
         assertThat(s.get("names_issued").asLong()).isEqualTo(9);
         assertThat(h.countBy("SELECT reason_code || ' ' || (reason_detail LIKE '%unpause?jwt=%'), 1 FROM domain"
                 + " WHERE state = 'quarantined'")).containsOnlyKeys("CA_PAUSED true");
+        // the operator's view: the name, the account it is paused on and the URL to unpause it at
+        assertThat(h.countBy("SELECT name || ' ' || environment || ' ' || (account_url = (SELECT account_url FROM"
+                + " acme_account WHERE environment = 'staging')) || ' ' || unpause_url, 1 FROM v_paused_names"))
+                .containsOnlyKeys(name(4) + " staging true "
+                        + "https://portal.letsencrypt.test/sfe/v1/unpause?jwt=eyJhbGciOiJIUzI1NiJ9.e30.c2ln");
+        // run --once is recorded as a run, with a fleet sample at its end
+        assertThat(h.count("SELECT count(*) FROM issuance_run WHERE kind = 'once' AND ended_at >= started_at")).isEqualTo(1);
+        assertThat(h.countBy("SELECT state || '/' || coalesce(reason, '-'), count FROM fleet_history"))
+                .containsExactlyInAnyOrderEntriesOf(Map.of("issued/-", 9L, "quarantined/CA_PAUSED", 1L));
     }
 
     /** A daily cron firing at {@code at} (UTC, whole minutes). */
