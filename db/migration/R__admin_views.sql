@@ -64,23 +64,12 @@ ORDER BY s.ord;
 COMMENT ON VIEW v_state_counts IS 'Number of domains in each state, every state listed';
 
 -- A batch's tree: bisection probes and re-orders hang under their parent (parent_id), a production promotion under
--- the staging batch that cleared it (rehearsal_id). Roots are batches with neither.
+-- the staging batch that cleared it (rehearsal_id). Roots are batches with neither. The walk runs per root inside a
+-- LATERAL subquery, so a filter on root_id (the root's primary key) walks one tree only.
 CREATE VIEW v_batch_tree AS
-WITH RECURSIVE tree AS (
-    SELECT b.id, b.id AS root_id, 0 AS depth, ARRAY[b.id] AS path, 'root'::text AS edge
-    FROM batch b
-    WHERE b.parent_id IS NULL AND b.rehearsal_id IS NULL
-    UNION ALL
-    SELECT c.id, t.root_id, t.depth + 1, t.path || c.id,
-           CASE WHEN c.parent_id IS NULL THEN 'promotion'
-                WHEN cardinality(c.probe_ids) > 0 THEN 'probe'
-                ELSE 'reorder' END
-    FROM batch c
-    JOIN tree t ON t.id = coalesce(c.parent_id, c.rehearsal_id)
-    WHERE c.id <> ALL (t.path))
 SELECT t.id                           AS batch_id,
        coalesce(b.parent_id, b.rehearsal_id) AS parent_id,
-       t.root_id,
+       r.id                           AS root_id,
        t.depth,
        t.path,
        t.edge,
@@ -96,8 +85,21 @@ SELECT t.id                           AS batch_id,
        b.not_before,
        b.created_at,
        b.updated_at
-FROM tree t
-JOIN batch b ON b.id = t.id;
+FROM batch r
+CROSS JOIN LATERAL (
+    WITH RECURSIVE tree AS (
+        SELECT r.id, 0 AS depth, ARRAY[r.id] AS path, 'root'::text AS edge
+        UNION ALL
+        SELECT c.id, t.depth + 1, t.path || c.id,
+               CASE WHEN c.parent_id IS NULL THEN 'promotion'
+                    WHEN cardinality(c.probe_ids) > 0 THEN 'probe'
+                    ELSE 'reorder' END
+        FROM tree t
+        JOIN batch c ON c.parent_id = t.id OR (c.parent_id IS NULL AND c.rehearsal_id = t.id)
+        WHERE c.id <> ALL (t.path))
+    SELECT tree.id, tree.depth, tree.path, tree.edge FROM tree) t
+JOIN batch b ON b.id = t.id
+WHERE r.parent_id IS NULL AND r.rehearsal_id IS NULL;
 
 COMMENT ON VIEW v_batch_tree IS 'Every batch with its tree: root, parent, depth, path from the root, and how it hangs';
 

@@ -38,3 +38,6 @@ CREATE TABLE budget_limit (
     CONSTRAINT budget_limit_env_ck CHECK (environment IN ('staging', 'production')),
     CONSTRAINT budget_limit_value_ck CHECK (limit_value >= 0)
 );
+
+-- v_batch_tree walks from a staging batch to its production promotion (batch.rehearsal_id)
+CREATE INDEX batch_rehearsal_idx ON batch (rehearsal_id);

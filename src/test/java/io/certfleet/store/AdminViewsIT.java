@@ -157,6 +157,25 @@ class AdminViewsIT {
                         "account_url", "https://p.test/acct/7", "unpause_url", null, "waits", false));
     }
 
+    /** Every SQL statement in docs/admin-queries.md runs against the current schema (the doc cannot rot). */
+    @Test
+    void everyQueryInTheAdminDocRuns() throws java.io.IOException {
+        String doc = java.nio.file.Files.readString(java.nio.file.Path.of("docs", "admin-queries.md"));
+        java.util.regex.Matcher block = java.util.regex.Pattern.compile("```sql\\n(.*?)```", java.util.regex.Pattern.DOTALL)
+                .matcher(doc);
+        int statements = 0;
+        while (block.find()) {
+            for (String sql : block.group(1).split(";\\s*\\n")) {
+                String stripped = sql.replaceAll("(?m)^--.*$", "").strip();
+                if (!stripped.isEmpty()) {
+                    rows(stripped);
+                    statements++;
+                }
+            }
+        }
+        assertThat(statements).isGreaterThanOrEqualTo(20);
+    }
+
     private static Map<String, Object> budget(String limit, String env, String scopeType, String scope, long used,
                                               long limitValue, String window, Integer freesInHours) {
         return row("limit_name", limit, "environment", env, "scope_type", scopeType, "scope", scope, "used", used,
