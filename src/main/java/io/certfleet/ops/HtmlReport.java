@@ -230,11 +230,19 @@ public final class HtmlReport {
             out.append("<tr><td><code>").append(esc(h.reason())).append("</code></td><td>").append(h.state().wire())
                     .append("</td><td class=\"n\">").append(Html.number(h.names())).append("</td><td><code>")
                     .append(esc(h.exampleName())).append("</code></td><td class=\"detail\">")
-                    .append(esc(h.exampleDetail().orElse(""))).append("</td></tr>\n");
+                    .append(esc(redact(h.exampleDetail().orElse("")))).append("</td></tr>\n");
         }
         out.append("</table>\n<p class=\"note\">Every held-back name with its reason and next attempt: "
                 + "<code>SELECT name, state, reason, detail, next_attempt FROM v_domain_status WHERE state IN "
                 + "(&#39;held&#39;, &#39;quarantined&#39;)</code></p>\n</section>\n");
+    }
+
+    /**
+     * Removes the token of an unpause URL (it lets anyone unpause our account's names): the page is meant to be
+     * passed around; {@code v_paused_names} has the whole URL.
+     */
+    static String redact(String detail) {
+        return detail.replaceAll("jwt=[^\\s&\"'<>]+", "jwt=… (see v_paused_names)");
     }
 
     private void row(String label, String value) {

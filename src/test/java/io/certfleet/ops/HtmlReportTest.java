@@ -149,6 +149,17 @@ class HtmlReportTest {
     }
 
     @Test
+    void theTokenOfAnUnpauseUrlStaysOutOfThePage() {
+        String detail = "Let's Encrypt paused issuance for this name on account https://p.test/acct/7; an operator "
+                + "must unpause it at https://portal.letsencrypt.org/sfe/v1/unpause?jwt=eyJhbGciOi.eyJzdWIiOi.c2ln";
+        FleetReport r = new FleetReport(NOW, Optional.empty(), List.of(sample(NOW, 0, 0, 1, Map.of("CA_PAUSED", 1L))),
+                List.of(), List.of(new FleetReport.HeldBack(DomainState.QUARANTINED, "CA_PAUSED", 1, "a.example",
+                Optional.of(detail))));
+        String html = HtmlReport.render(r, ZoneId.of("UTC"));
+        assertThat(html).doesNotContain("eyJhbGciOi").contains("unpause?jwt=… (see v_paused_names)");
+    }
+
+    @Test
     void axisStepsAreOneTwoOrFiveTimesAPowerOfTen() {
         assertThat(Svg.Scale.of(0)).isEqualTo(new Svg.Scale(1, 1));
         assertThat(Svg.Scale.of(3)).isEqualTo(new Svg.Scale(3, 1));
