@@ -42,7 +42,7 @@ public final class Daemon {
         try {
             var ops = io.certfleet.ops.OpsServer.start(app.settings().ops().bind(), app.settings().ops().port(),
                     java.util.Map.of("database", status::databaseUp, "scheduler", () -> schedulerUp,
-                            "secrets key", () -> secretsKeyCurrent), metrics::scrape);
+                            "secrets key", this::secretsKeyStillCurrent), metrics::scrape);
             app.onStop("ops endpoint", ops);
         } catch (java.io.IOException e) {
             throw new io.certfleet.config.ConfigException("ops.port", "cannot listen on " + app.settings().ops().bind()
