@@ -96,18 +96,26 @@ final class KeysCommand implements Callable<Integer> {
                     return Main.PROBLEMS;
                 }
                 String setting = SecretKeys.source(app.settings().secrets());
+                var db = app.settings().database();
+                String database = app.database().jdbcUrl()
+                        + (db.embedded() ? " (embedded, " + db.embeddedDataDir().toAbsolutePath() + ")" : "");
                 if (json) {
-                    System.out.println(json(r));
+                    System.out.println(json(r, database));
                 } else {
-                    table(r, setting);
+                    table(r, setting, database);
+                }
+                if (r.total() == 0) {
+                    System.err.println("certfleet keys rotate: warning: " + database + " holds no"
+                            + " secret at all; if the daemons use another database (data.dir is relative to the"
+                            + " working directory), this rotation changed only this one");
                 }
                 return Main.OK;
             }
         }
 
-        private void table(KeyRotation.Report r, String setting) {
-            System.out.printf("re-encrypted %d secrets from key %s to key %s in one transaction (%d ms):%n",
-                    r.total(), r.oldFingerprint(), r.newFingerprint(), r.took().toMillis());
+        private void table(KeyRotation.Report r, String setting, String database) {
+            System.out.printf("re-encrypted %d secrets in %s from key %s to key %s in one transaction (%d ms):%n",
+                    r.total(), database, r.oldFingerprint(), r.newFingerprint(), r.took().toMillis());
             System.out.printf("  %-26s %6d%n", "ACME account keys", r.accounts());
             System.out.printf("  %-26s %6d%n", "pending certificate keys", r.pendingCertificateKeys());
             System.out.printf("  %-26s %6d%n", "certificate keys", r.certificates());
@@ -118,8 +126,9 @@ final class KeysCommand implements Callable<Integer> {
                     + " long as you keep database backups made before " + r.rotatedAt() + ".");
         }
 
-        private static String json(KeyRotation.Report r) throws IOException {
+        private static String json(KeyRotation.Report r, String database) throws IOException {
             Map<String, Object> m = new LinkedHashMap<>();
+            m.put("database", database);
             m.put("accounts", r.accounts());
             m.put("pending_certificate_keys", r.pendingCertificateKeys());
             m.put("certificates", r.certificates());
