@@ -124,9 +124,12 @@ public final class KeyRotation {
                         counts.get(Kind.CERTIFICATES), current.fingerprint(), next.fingerprint(), at,
                         Duration.ofNanos(System.nanoTime() - t0));
             }));
-        } catch (RotationException e) {
-            throw e;
         } catch (RuntimeException e) {
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                if (t instanceof RotationException r) {
+                    throw r; // already says what failed (Hibernate may have wrapped it)
+                }
+            }
             throw new RotationException("the rotation failed and was rolled back, nothing changed: " + describe(e), e);
         }
     }

@@ -168,8 +168,9 @@ class KeyRotationIT {
 
         Cli.Result r = Cli.run(withKey(oldKey), null, "keys", "rotate", "--new-key-file", newKeyFile.toString());
         assertThat(r.exitCode()).as(r.out()).isEqualTo(1);
-        assertThat(r.err()).contains("the key of certificate " + broken, "does not decrypt with the current key",
-                "nothing changed");
+        assertThat(r.err()).contains("certfleet keys rotate: the rotation was rolled back, nothing changed: the key"
+                + " of certificate " + broken + " does not decrypt with the current key: encrypted secret for"
+                + " certificate-key:" + batchId + " does not decrypt");
         assertThat(snapshot()).isEqualTo(before);
         assertThat(new AccountStore(db.store, oldBox).find(CaEnvironment.PRODUCTION, DIR)).isPresent();
 
