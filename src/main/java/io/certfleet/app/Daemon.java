@@ -109,8 +109,8 @@ public final class Daemon {
         }
         if (!current && secretsKeyCurrent) {
             log.error("daemon: the secrets key this node started with (fingerprint {}) was replaced by 'certfleet keys "
-                    + "rotate'; this node stops issuing. Set {} to the new key and restart it", app.secrets().fingerprint(),
-                    io.certfleet.store.SecretKeys.source(app.settings().secrets()));
+                    + "rotate'; this node stops issuing. {} and restart it", app.secrets().fingerprint(),
+                    io.certfleet.store.SecretKeys.howToSwitch(io.certfleet.store.SecretKeys.source(app.settings().secrets())));
         } else if (current && !secretsKeyCurrent) {
             log.info("daemon: the secrets key is the database's again; issuing resumes");
         }

@@ -119,11 +119,11 @@ final class KeysCommand implements Callable<Integer> {
             System.out.printf("  %-26s %6d%n", "ACME account keys", r.accounts());
             System.out.printf("  %-26s %6d%n", "pending certificate keys", r.pendingCertificateKeys());
             System.out.printf("  %-26s %6d%n", "certificate keys", r.certificates());
-            System.out.println("The database now opens only with the new key. Next, on every node: set " + setting
-                    + " to the new key (secrets.key-file = " + newKeyFile.toAbsolutePath()
-                    + ", or CERTFLEET_SECRETS_KEY = its content) and restart certfleet. A node still running with the"
-                    + " old key stops issuing until then (its /readyz says 'secrets key not ready'). Keep the old key as"
-                    + " long as you keep database backups made before " + r.rotatedAt() + ".");
+            System.out.println("The database now opens only with the new key (" + newKeyFile.toAbsolutePath()
+                    + "). Next, on every node: " + SecretKeys.howToSwitch(setting) + " and restart certfleet. A node"
+                    + " still running with the old key stops issuing until then (its /readyz says 'secrets key not"
+                    + " ready'). Keep the old key as long as you keep database backups made before " + r.rotatedAt()
+                    + ".");
         }
 
         private static String json(KeyRotation.Report r, String database) throws IOException {

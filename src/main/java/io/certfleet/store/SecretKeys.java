@@ -179,14 +179,20 @@ public final class SecretKeys {
             if (replacedAt.isPresent()) {
                 throw new ConfigException(setting, "the configured secrets key (fingerprint " + fp + ") was replaced"
                         + " by 'certfleet keys rotate' at " + replacedAt.get() + "; the database's private keys are now"
-                        + " encrypted with the key of fingerprint " + current + ". Set " + setting + " on this node to"
-                        + " the new key (secrets.key-file = the new key file, or CERTFLEET_SECRETS_KEY = its content)"
+                        + " encrypted with the key of fingerprint " + current + ". " + howToSwitch(setting)
                         + " and start again; the old key only opens database backups made before the rotation");
             }
             throw new ConfigException(setting, "the configured secrets key (fingerprint " + fp
                     + ") is not the key this database's private keys were encrypted with (fingerprint "
                     + current + "); restore the right key file or CERTFLEET_SECRETS_KEY");
         }));
+    }
+
+    /** What an operator changes on a node to give it the new key, for messages. */
+    public static String howToSwitch(String setting) {
+        return setting.equals("secrets.key")
+                ? "Set secrets.key (CERTFLEET_SECRETS_KEY) on this node to the new key (the content of the new key file)"
+                : "Point secrets.key-file on this node at the new key file (or set CERTFLEET_SECRETS_KEY to its content)";
     }
 
     /**

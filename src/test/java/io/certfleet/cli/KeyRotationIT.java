@@ -138,7 +138,7 @@ class KeyRotationIT {
         Cli.Result stale = Cli.run(withKey(oldKey), null, "status");
         assertThat(stale.exitCode()).as(stale.err()).isEqualTo(2);
         assertThat(stale.err()).contains("configuration error: secrets.key:", "was replaced by 'certfleet keys rotate'",
-                "Set secrets.key on this node to the new key").doesNotContain("\tat ");
+                "Set secrets.key (CERTFLEET_SECRETS_KEY) on this node to the new key").doesNotContain("\tat ");
         // with the new key file it starts, and every secret decrypts
         Cli.Result verified = Cli.run(withKeyFile(newKeyFile), null, "keys", "verify", "--format", "json");
         assertThat(verified.exitCode()).as(verified.err()).isZero();
