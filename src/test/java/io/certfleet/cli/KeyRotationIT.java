@@ -12,6 +12,7 @@ import io.certfleet.store.CertificateStore;
 import io.certfleet.store.KeyRotation;
 import io.certfleet.store.SecretBox;
 import io.certfleet.store.SecretKeys;
+import io.certfleet.testsupport.ChildJvm;
 import io.certfleet.testsupport.Cli;
 import io.certfleet.testsupport.TestDatabase;
 import org.junit.jupiter.api.BeforeEach;
@@ -45,7 +46,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /**
  * Issue 5 / scenario 8: {@code certfleet keys rotate} on a real PostgreSQL. Every secret (an ACME account key, a
  * certificate key stored on its batch and on its certificate) decrypts with the new key and not with the old one
- * afterwards; the old key fails at start with exit 2 and says what to do; a rotation that meets a secret it cannot
+ * afterwards; a daemon started with the old key exits 2 at start and says what to do; a rotation that meets a secret it cannot
  * decrypt changes nothing; a writer still holding the old key can neither slip a secret past the rotation nor
  * store one after it; a running daemon with the old key reports itself not ready.
  */
@@ -134,11 +135,14 @@ class KeyRotationIT {
                 + " || pending_certificate_keys || '/' || certificates FROM secret_key_rotation"))
                 .isEqualTo(oldBox.fingerprint() + " " + newBox.fingerprint() + " 1/1/1");
 
-        // a node started with the old key fails at start, naming the setting and what to do
-        Cli.Result stale = Cli.run(withKey(oldKey), null, "status");
+        // a daemon started with the old key (the real launcher, the key in the environment as under systemd) fails
+        // at start, naming the setting and what to do
+        ChildJvm.Result stale = ChildJvm.of(Map.of("CERTFLEET_SECRETS_KEY", Base64.getEncoder().encodeToString(oldKey)))
+                .overrides(db.overrides()).args("daemon").run(Duration.ofSeconds(60));
         assertThat(stale.exitCode()).as(stale.err()).isEqualTo(2);
         assertThat(stale.err()).contains("configuration error: secrets.key:", "was replaced by 'certfleet keys rotate'",
                 "Set secrets.key (CERTFLEET_SECRETS_KEY) on this node to the new key").doesNotContain("\tat ");
+        assertThat(stale.err()).as("nothing started").doesNotContain("responder listening", "daemon: ready");
         // with the new key file it starts, and every secret decrypts
         Cli.Result verified = Cli.run(withKeyFile(newKeyFile), null, "keys", "verify", "--format", "json");
         assertThat(verified.exitCode()).as(verified.err()).isZero();
