@@ -53,7 +53,7 @@ public final class Certfleet implements AutoCloseable {
             db.migrate();
             Store store = Store.open(db.dataSource());
             try {
-                SecretKeys.verifyAgainst(store, secrets);
+                SecretKeys.verifyAgainst(store, secrets, SecretKeys.source(settings.secrets()));
                 // an interrupted command (Ctrl-C) still stops the embedded server it started
                 return new Certfleet(settings, db, store, secrets).closeOnJvmExit();
             } catch (RuntimeException e) {

@@ -30,6 +30,7 @@ public final class Daemon {
     private Issuance issuance;
     private io.certfleet.ops.FleetMetrics metrics;
     private volatile boolean schedulerUp;
+    private volatile boolean secretsKeyCurrent = true;
 
     public Daemon(Certfleet app, Clock clock) {
         this.app = app;
@@ -42,7 +43,8 @@ public final class Daemon {
         metrics = new io.certfleet.ops.FleetMetrics(status::snapshot, clock, Duration.ofSeconds(15));
         try {
             var ops = io.certfleet.ops.OpsServer.start(app.settings().ops().bind(), app.settings().ops().port(),
-                    java.util.Map.of("database", status::databaseUp, "scheduler", () -> schedulerUp), metrics::scrape);
+                    java.util.Map.of("database", status::databaseUp, "scheduler", () -> schedulerUp,
+                            "secrets key", this::secretsKeyStillCurrent), metrics::scrape);
             app.onStop("ops endpoint", ops);
         } catch (java.io.IOException e) {
             throw new io.certfleet.config.ConfigException("ops.port", "cannot listen on " + app.settings().ops().bind()
@@ -76,8 +78,14 @@ public final class Daemon {
         }
     }
 
-    /** The CA connection, made on first use and retried at each firing while the CA is unreachable. */
+    /**
+     * The CA connection, made on first use and retried at each firing while the CA is unreachable; empty while
+     * this node's secrets key is no longer the database's.
+     */
     private synchronized Optional<Issuance> issuance() {
+        if (!secretsKeyStillCurrent()) {
+            return Optional.empty();
+        }
         if (issuance == null) {
             try {
                 var schedule = app.settings().schedule();
@@ -90,6 +98,29 @@ public final class Daemon {
             }
         }
         return Optional.of(issuance);
+    }
+
+    /**
+     * False once {@code certfleet keys rotate} replaced the key this node started with: the node then stops
+     * issuing (it could read no stored key and store none), says so once at ERROR and on {@code /readyz}, and
+     * keeps answering HTTP-01 challenges until it is restarted with the new key.
+     */
+    private boolean secretsKeyStillCurrent() {
+        boolean current;
+        try {
+            current = io.certfleet.store.SecretKeys.isCurrent(app.store(), app.secrets());
+        } catch (RuntimeException e) {
+            return secretsKeyCurrent; // the database is unreachable: the job fails on its own and says why
+        }
+        if (!current && secretsKeyCurrent) {
+            log.error("daemon: the secrets key this node started with (fingerprint {}) was replaced by 'certfleet keys "
+                    + "rotate'; this node stops issuing. {} and restart it", app.secrets().fingerprint(),
+                    io.certfleet.store.SecretKeys.howToSwitch(io.certfleet.store.SecretKeys.source(app.settings().secrets())));
+        } else if (current && !secretsKeyCurrent) {
+            log.info("daemon: the secrets key is the database's again; issuing resumes");
+        }
+        secretsKeyCurrent = current;
+        return current;
     }
 
     /** Runs until the JVM is asked to stop. */

@@ -8,6 +8,7 @@ import io.certfleet.store.CertificateStore;
 import io.certfleet.store.LedgerStore;
 import io.certfleet.store.PrecheckStore;
 import io.certfleet.store.ReportStore;
+import io.certfleet.store.SecretBox;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -158,6 +159,16 @@ public final class Pipeline implements AutoCloseable {
     private void stepSafely(long id) {
         try {
             stepper.step(id);
+        } catch (SecretBox.WrongKeyException e) {
+            // the secrets key was rotated while this node ran: not the batch's fault, and a node with the new key
+            // can do the step; no failure is counted
+            log.error("batch {}: step not done, this node's secrets key was replaced: {}", id, e.getMessage());
+            try {
+                batches.waitUntil(id, clock.instant().plus(settings.caBackoff()), "SECRETS_KEY_REPLACED",
+                        e.getMessage());
+            } catch (RuntimeException again) {
+                log.error("batch {}: could not record the wait", id, again);
+            }
         } catch (RuntimeException e) {
             log.error("batch {}: step failed; it is retried in {}", id, settings.caBackoff(), e);
             try {

@@ -42,6 +42,8 @@ public final class AccountStore {
         try {
             byte[] ct = box.encrypt(plain, context(env, directoryUrl));
             return store.inTransaction(s -> {
+                // first: a key rotation that committed meanwhile makes this refuse instead of storing an old-key secret
+                s.doWork(c -> SecretKeys.requireCurrent(c, ct, env.wire() + " ACME account " + accountUrl));
                 var e = new AcmeAccountEntity();
                 e.environment = env.wire();
                 e.directoryUrl = directoryUrl;

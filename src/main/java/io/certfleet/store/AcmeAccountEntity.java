@@ -21,6 +21,8 @@ class AcmeAccountEntity {
     String directoryUrl;
     @Column(name = "account_url", nullable = false)
     String accountUrl;
+    // written only through the fenced writes (SecretKeys.requireCurrent) and by KeyRotation: never update this entity
+    // through Hibernate, whose full-row UPDATE would put back a ciphertext read before a key rotation
     @Column(name = "key_ciphertext", nullable = false)
     byte[] keyCiphertext;
     @Column(name = "created_at", nullable = false)

@@ -50,6 +50,8 @@ class BatchEntity {
     String errorType;
     @Column(name = "error_detail")
     String errorDetail;
+    // written only through the fenced writes (SecretKeys.requireCurrent) and by KeyRotation: never update this entity
+    // through Hibernate, whose full-row UPDATE would put back a ciphertext read before a key rotation
     @Column(name = "cert_key_ciphertext")
     byte[] certKeyCiphertext;
     @Column(name = "cert_key_algorithm")

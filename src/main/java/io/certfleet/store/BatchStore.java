@@ -194,11 +194,18 @@ public final class BatchStore {
                 notBefore, reason, detail, batchId)));
     }
 
-    /** Stores the encrypted certificate key before finalize, so a crash after finalize loses nothing. */
+    /**
+     * Stores the encrypted certificate key before finalize, so a crash after finalize loses nothing.
+     *
+     * @throws SecretBox.WrongKeyException when the secrets key was rotated away from the ciphertext's key
+     */
     public void storeCertificateKey(long batchId, byte[] ciphertext, String algorithm) {
-        store.inTransaction(s -> s.doReturningWork(c -> Jdbc.update(c,
-                "UPDATE batch SET cert_key_ciphertext = ?, cert_key_algorithm = ? WHERE id = ?",
-                ciphertext, algorithm, batchId)));
+        store.inTransaction(s -> s.doReturningWork(c -> {
+            // first: a key rotation that committed meanwhile makes this refuse instead of storing an old-key secret
+            SecretKeys.requireCurrent(c, ciphertext, "the certificate key of batch " + batchId);
+            return Jdbc.update(c, "UPDATE batch SET cert_key_ciphertext = ?, cert_key_algorithm = ? WHERE id = ?",
+                    ciphertext, algorithm, batchId);
+        }));
     }
 
     /** Applies a transition atomically (see {@link BatchTransition}); returns the ids of the children created. */

@@ -38,6 +38,8 @@ class CertificateEntity {
     String chainPem;
     @Column(name = "key_algorithm", nullable = false)
     String keyAlgorithm;
+    // written only from the batch's fenced ciphertext and by KeyRotation: never update this entity through
+    // Hibernate, whose full-row UPDATE would put back a ciphertext read before a key rotation
     @Column(name = "key_ciphertext", nullable = false)
     byte[] keyCiphertext;
     @Column(name = "certificate_url")

@@ -363,4 +363,49 @@ class PipelineFaultsIT {
         assertThat(h.count("SELECT count(*) FROM batch WHERE state = 'abandoned'")).isZero();
         assertThat(h.staging.injectedCount(Endpoint.FINALIZE)).isEqualTo(1);
     }
+
+    /**
+     * A node that keeps running after 'keys rotate' replaced its key (its account keys already in memory): the
+     * rehearsal goes on, but the production order's certificate key is refused rather than stored under the old
+     * key; the batch waits without a failure counted and no name is blamed; a node with the new key then finishes.
+     */
+    @Test
+    void aNodeWhoseSecretsKeyWasReplacedStoresNoKeyCountsNoFailureAndANodeWithTheNewKeyFinishes() throws Exception {
+        byte[] oldKey = new byte[32];
+        byte[] newKey = new byte[32];
+        new java.security.SecureRandom().nextBytes(oldKey);
+        new java.security.SecureRandom().nextBytes(newKey);
+        Map<String, String> o = new HashMap<>(h.overrides());
+        o.put("secrets.key", java.util.Base64.getEncoder().encodeToString(oldKey));
+        String names = name(0) + "\n" + name(1) + "\n" + name(2) + "\n";
+        assertThat(Cli.run(o, new ByteArrayInputStream(names.getBytes(StandardCharsets.UTF_8)), "import", "-")
+                .exitCode()).isZero();
+        try (Certfleet app = Certfleet.open(SettingsLoader.load(Optional.empty(), Map.of(), o))) {
+            Issuance issuance = Issuance.start(app, Clock.systemUTC());
+            io.certfleet.store.KeyRotation.rotate(app.store(), app.secrets(), new io.certfleet.store.SecretBox(newKey),
+                    Duration.ofSeconds(10));
+            Pipeline stale = issuance.pipeline();
+            stale.admit();
+            long until = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+            while (h.count("SELECT count(*) FROM batch WHERE error_type = 'SECRETS_KEY_REPLACED'") == 0) {
+                assertThat(System.nanoTime()).as("the production order was never tried").isLessThan(until);
+                if (stale.stepDue() == 0) {
+                    Thread.sleep(200);
+                }
+            }
+        }
+        assertThat(h.count("SELECT count(*) FROM batch WHERE environment = 'production' AND state = 'planned'"
+                + " AND error_type = 'SECRETS_KEY_REPLACED' AND ca_failures = 0 AND cert_key_ciphertext IS NULL"
+                + " AND not_before > now()")).isEqualTo(1);
+        assertThat(h.count("SELECT count(*) FROM domain WHERE state = 'quarantined'")).isZero();
+        assertThat(h.count("SELECT count(*) FROM certificate")).isZero();
+
+        h.execute("UPDATE batch SET not_before = now() WHERE error_type = 'SECRETS_KEY_REPLACED'");
+        o.put("secrets.key", java.util.Base64.getEncoder().encodeToString(newKey));
+        Cli.Result r = Cli.run(o, null, "run", "--once", "--format", "json");
+        assertThat(JSON.readTree(r.out()).get("names_issued").asLong()).as(r.err()).isEqualTo(3);
+        long cert = h.count("SELECT max(id) FROM certificate");
+        assertThat(new String(new io.certfleet.store.CertificateStore(h.db.store, new io.certfleet.store.SecretBox(newKey))
+                .privateKey(cert))).startsWith("-----BEGIN");
+    }
 }
