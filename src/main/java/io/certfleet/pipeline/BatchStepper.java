@@ -11,6 +11,7 @@ import io.certfleet.acme.IssuedCertificate;
 import io.certfleet.acme.Keys;
 import io.certfleet.acme.OrderState;
 import io.certfleet.acme.ProblemAttribution;
+import io.certfleet.acme.RenewalIds;
 import io.certfleet.batch.RenewalTiming;
 import io.certfleet.challenge.ChallengePublisher;
 import io.certfleet.model.Batch;
@@ -24,7 +25,7 @@ import io.certfleet.model.PrecheckRun;
 import io.certfleet.model.PrecheckVerdict;
 import io.certfleet.store.BatchStore;
 import io.certfleet.store.CertificateStore;
-import io.certfleet.store.LedgerStore;
+import io.certfleet.store.LimitStore;
 import io.certfleet.store.PrecheckStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -63,11 +64,13 @@ final class BatchStepper {
     private final Clock clock;
     private final ExecutorService acmeIo;
     private final Isolator isolator;
-    private final LedgerStore ledger;
+    private final LimitGuard guard;
+    private final LimitStore limits;
 
     BatchStepper(BatchStore batches, CertificateStore certificates, PrecheckStore precheckStore,
                  Map<CaEnvironment, CaSession> sessions, ChallengePublisher publisher, Prechecker prechecker,
-                 PipelineSettings settings, Keys.Type keyType, Clock clock, ExecutorService io) {
+                 PipelineSettings settings, Keys.Type keyType, Clock clock, ExecutorService io, LimitGuard guard,
+                 LimitStore limits) {
         this.batches = batches;
         this.certificates = certificates;
         this.precheckStore = precheckStore;
@@ -78,8 +81,9 @@ final class BatchStepper {
         this.keyType = keyType;
         this.clock = clock;
         this.acmeIo = io;
-        this.isolator = new Isolator(batches, certificates, settings, clock);
-        this.ledger = new LedgerStore(precheckStore.store());
+        this.guard = guard;
+        this.limits = limits;
+        this.isolator = new Isolator(batches, certificates, guard, settings, clock);
     }
 
     void step(long batchId) {
@@ -114,34 +118,75 @@ final class BatchStepper {
             batches.storeCertificateKey(b.id(), certificates.encryptKey(b.id(), Keys.toPem(kp).toCharArray()),
                     keyType.name());
         }
-        if (outOfOrders(b, ca)) {
+        Instant now = clock.instant();
+        Optional<CertificateStore.Replaceable> replaces = replaces(b, ca, now);
+        boolean exempt = replaces.filter(r -> r.inWindow(now)).isPresent();
+        if (!mayOrder(b, ca, exempt, now)) {
             return;
         }
-        OrderState o = ca.account().newOrderForIdentifiers(b.identifiers());
+        Optional<String> certId = replaces.flatMap(r -> r.ariCertId().or(() -> RenewalIds.of(r.chainPem())));
+        OrderState o;
+        try {
+            o = ca.account().newOrderForIdentifiers(b.identifiers(), certId);
+        } catch (CaException e) {
+            if (certId.isPresent() && e.problem().filter(p -> p.isType("alreadyReplaced")).isPresent()) {
+                // another order of ours already replaces it (e.g. one a crash left at the CA): order without
+                log.warn("batch {}: the CA refused to let the order replace certificate {} ({}); ordering without "
+                        + "replaces", b.id(), replaces.get().id(), e.getMessage());
+                event(b, ca, "NEW_ORDER", "replaces-refused", e);
+                batches.refuseReplaces(b.id(), String.valueOf(e.getMessage()));
+                return;
+            }
+            throw e;
+        }
         batches.markOrdered(b.id(), ca.accountId(), o.url().toString());
-        certificates.recordEvent(b.environment(), Optional.of(ca.accountId()), Optional.of(b.id()), "NEW_ORDER", "ok",
-                Optional.empty(), Optional.empty(), b.identifiers(), Optional.empty());
-        log.info("batch {}: {} order placed for {} names at {}", b.id(), b.environment().wire(), b.members().size(),
-                o.url());
+        certificates.recordNewOrder(b.environment(), ca.accountId(), b.id(), b.identifiers(), certId, exempt);
+        log.info("batch {}: {} order placed for {} names at {}{}", b.id(), b.environment().wire(), b.members().size(),
+                o.url(), certId.map(id -> " replacing certificate " + replaces.get().id() + " (ARI " + id + ")"
+                        + (exempt ? ", inside its renewal window: exempt from the CA's limits" : "")).orElse(""));
     }
 
     /**
-     * Keeps to the account's new-order limit (3-hour window) before the CA has to say no: a batch that would go
-     * over waits until the oldest order in the window leaves it. Waiting for budget is not a failure.
+     * The certificate a production order renews (ARI {@code replaces}), when the CA offers ARI: the one stored on
+     * the batch, else one that shares names with it, stored before the order is placed.
      */
-    private boolean outOfOrders(Batch b, CaSession ca) {
-        Duration window = Duration.ofHours(3);
-        long limit = b.environment() == CaEnvironment.PRODUCTION ? settings.budget().productionOrdersPer3h()
-                : settings.budget().stagingOrdersPer3h();
-        LedgerStore.Spent spent = ledger.newOrders(b.environment(), ca.accountId(), clock.instant(), window);
-        if (spent.count() < limit) {
+    private Optional<CertificateStore.Replaceable> replaces(Batch b, CaSession ca, Instant now) {
+        if (b.environment() != CaEnvironment.PRODUCTION || !ca.renewalInfo()) {
+            return Optional.empty();
+        }
+        BatchStore.Replaces stored = batches.replaces(b.id());
+        if (stored.refused()) {
+            return Optional.empty();
+        }
+        if (stored.certificateId().isPresent()) {
+            return certificates.replaceableById(stored.certificateId().get());
+        }
+        Optional<CertificateStore.Replaceable> r = certificates.replaceable(b.id(),
+                b.members().stream().map(BatchMember::domainId).toList(), now);
+        r.ifPresent(x -> batches.setReplaces(b.id(), x.id()));
+        return r;
+    }
+
+    /**
+     * Keeps to the CA's limits before the CA has to say no ({@link LimitGuard#beforeOrder}): names whose own limits
+     * forbid an order now leave the batch and wait; a batch over the account's new-order window (or a bisection
+     * probe whose names must stay together) waits as a whole. Waiting for a limit is not a failure.
+     */
+    private boolean mayOrder(Batch b, CaSession ca, boolean exempt, Instant now) {
+        LimitGuard.OrderCheck check = guard.beforeOrder(b, ca, exempt, now);
+        if (check instanceof LimitGuard.Wait w) {
+            log.warn("batch {}: {} order waits until {} ({}): {}", b.id(), b.environment().wire(), w.until(),
+                    w.reason(), w.detail());
+            batches.waitUntil(b.id(), w.until(), w.reason(), w.detail());
             return false;
         }
-        Instant until = spent.oldest().map(t -> t.plus(window)).orElse(clock.instant().plus(window));
-        log.warn("batch {}: the {} account placed {} of {} orders in the last 3 h; waiting until {}", b.id(),
-                b.environment().wire(), spent.count(), limit, until);
-        batches.waitUntil(b.id(), until, "BUDGET_NEW_ORDERS", spent.count() + " of " + limit
-                + " new orders used in the last 3 hours");
+        if (check instanceof LimitGuard.TakeOut t) {
+            int left = batches.holdMembers(b.id(), t.holds());
+            log.warn("batch {}: {} name(s) wait for their limits before the {} order ({}); {} name(s) go on", b.id(),
+                    t.holds().size(), b.environment().wire(), t.holds().values().stream()
+                            .map(h -> h.reason().code()).distinct().toList(), left);
+            return false;
+        }
         return true;
     }
 
@@ -242,10 +287,7 @@ final class BatchStepper {
         }
         batches.recordAuthorizations(b.id(), urls, triggered, valid);
         if (!invalid.isEmpty()) {
-            certificates.recordEvent(b.environment(), Optional.of(ca.accountId()), Optional.of(b.id()), "AUTHORIZATION",
-                    "invalid", Optional.empty(), Optional.of(invalid.values().iterator().next().detail()),
-                    invalid.keySet().stream().map(id -> identifierOf(b, id)).toList(), Optional.empty());
-            isolator.blameMembers(b, invalid);
+            isolator.blameMembers(b, invalid, failedAuthorizations(b, ca, invalid));
             return;
         }
         Instant next = wait.orElse(clock.instant().plus(settings.pollInterval()));
@@ -379,7 +421,7 @@ final class BatchStepper {
                 java.util.concurrent.ThreadLocalRandom.current());
         long id = certificates.storeIssued(b.id(), b.environment(), b.members().stream().map(BatchMember::domainId).toList(),
                 b.identifiers(), c.serialHex(), c.notBefore(), c.notAfter(), c.chainPem(), c.url().toString(),
-                renew.at(), renew.basis());
+                renew.at(), renew.basis(), ari, RenewalIds.of(c.chainPem()));
         certificates.recordEvent(b.environment(), Optional.of(ca.accountId()), Optional.of(b.id()), "CERTIFICATE", "ok",
                 Optional.empty(), Optional.empty(), b.identifiers(), Optional.empty());
         log.info("batch {}: certificate {} issued for {} names (serial {}, valid until {}, renews at {})", b.id(), id,
@@ -399,7 +441,7 @@ final class BatchStepper {
             a.http01().ifPresent(p -> publisher.withdraw(p.token()));
         }
         if (!invalid.isEmpty()) {
-            isolator.blameMembers(b, invalid);
+            isolator.blameMembers(b, invalid, failedAuthorizations(b, ca, invalid));
         } else if (o.error().isPresent()) {
             certificates.recordEvent(b.environment(), Optional.of(ca.accountId()), Optional.of(b.id()), "ORDER",
                     "invalid", Optional.of(o.error().get().type()), Optional.of(o.error().get().detail()),
@@ -409,6 +451,17 @@ final class BatchStepper {
         } else {
             isolator.expired(b, o.status().name().toLowerCase(java.util.Locale.ROOT));
         }
+    }
+
+    /**
+     * Records the failed validations in the ledger (failed authorizations per name per hour) and adds them to the
+     * names' consecutive failures; returns each name's run of failures now (for the pause guard).
+     */
+    private Map<Long, Integer> failedAuthorizations(Batch b, CaSession ca, Map<Long, BatchTransition.Reason> invalid) {
+        Map<Long, String> identifiers = new HashMap<>();
+        invalid.keySet().forEach(id -> identifiers.put(id, identifierOf(b, id)));
+        return limits.recordFailedAuthorizations(b.environment(), ca.accountId(), Optional.of(b.id()), identifiers,
+                invalid.values().iterator().next().detail(), clock.instant());
     }
 
     private void event(Batch b, CaSession ca, String request, String outcome, CaException e) {

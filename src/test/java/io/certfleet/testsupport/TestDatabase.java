@@ -67,7 +67,8 @@ public final class TestDatabase {
     public void clean() {
         try (Connection c = database.dataSource().getConnection(); Statement s = c.createStatement()) {
             s.execute("TRUNCATE domain, precheck_run, precheck_result, acme_account, batch, batch_member, validation,"
-                    + " certificate, certificate_name, http01_token, ca_event, secret_key_check RESTART IDENTITY CASCADE");
+                    + " certificate, certificate_name, http01_token, ca_event, secret_key_check, ca_limit_wait, authz_failure_streak"
+                    + " RESTART IDENTITY CASCADE");
         } catch (SQLException e) {
             throw new IllegalStateException(e);
         }
