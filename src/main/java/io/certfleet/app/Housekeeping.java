@@ -8,7 +8,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 
-/** The housekeeping task: drops expired HTTP-01 tokens and CA events past the ledger's retention. */
+/** The housekeeping task: drops expired HTTP-01 tokens, CA events past the ledger's retention, ended 429 waits. */
 final class Housekeeping implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(Housekeeping.class);
     static final Duration EVENT_RETENTION = Duration.ofDays(90);
@@ -26,9 +26,11 @@ final class Housekeeping implements Runnable {
         Instant now = clock.instant();
         int tokens = store.deleteExpiredTokens(now);
         int events = store.deleteEventsBefore(now.minus(EVENT_RETENTION));
-        if (tokens + events > 0) {
-            log.info("housekeeping: deleted {} expired HTTP-01 token(s) and {} CA event(s) older than {} days",
-                    tokens, events, EVENT_RETENTION.toDays());
+        // an ended wait no longer holds anything; a day of history helps an operator reading why a name waited
+        int waits = store.deleteWaitsEndedBefore(now.minus(Duration.ofDays(1)));
+        if (tokens + events + waits > 0) {
+            log.info("housekeeping: deleted {} expired HTTP-01 token(s), {} CA event(s) older than {} days and {} "
+                    + "ended 429 wait(s)", tokens, events, EVENT_RETENTION.toDays(), waits);
         }
     }
 }

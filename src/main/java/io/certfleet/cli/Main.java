@@ -21,7 +21,7 @@ import java.util.Optional;
         description = "Issues Let's Encrypt SAN certificates for many domains without letting one bad name sink an order.",
         subcommands = {MigrateCommand.class, ImportCommand.class, StatusCommand.class, DaemonCommand.class,
                 DbUrlCommand.class, ConfigCommand.class, PrecheckCommand.class, RunCommand.class,
-                CertsCommand.class, ExportCommand.class, PlanCommand.class,
+                CertsCommand.class, ExportCommand.class, PlanCommand.class, ReleaseCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
     public static final int OK = 0;
