@@ -10,6 +10,7 @@ import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -49,22 +50,46 @@ public final class Budget {
     }
 
     /**
-     * An account's new-order window in one environment: orders that may still be placed, when the next one frees,
-     * and the reason names wait for it.
+     * An account's new-order window in one environment: the orders placed inside it, its limit, and the reason
+     * names wait for it; or, after the CA's own 429 for the account, no orders until {@code blockedUntil}.
      */
-    public record OrderWindow(long left, Instant freeAt, String reason, String detail) {
+    public record OrderWindow(List<Instant> placed, long limit, Duration window, Optional<Instant> blockedUntil,
+                              String reason, String detail) {
+        public OrderWindow {
+            placed = List.copyOf(placed);
+        }
+
         /** From the times of the orders placed inside the window. */
-        public static OrderWindow of(Collection<Instant> placed, long limit, Duration window, Instant now,
-                                     String environment) {
-            return new OrderWindow(SlidingWindow.left(placed, limit, window, now),
-                    SlidingWindow.freeAt(placed, limit, window, now), CaLimit.NEW_ORDERS.budgetReason(),
-                    "the " + environment + " account's limit of " + limit + " new orders per " + window.toHours()
-                            + " hours is used up; the name goes when the window frees");
+        public static OrderWindow of(Collection<Instant> placed, long limit, Duration window, String environment) {
+            return new OrderWindow(List.copyOf(placed), limit, window, Optional.empty(),
+                    CaLimit.NEW_ORDERS.budgetReason(), "the " + environment + " account's limit of " + limit
+                    + " new orders per " + window.toHours() + " hours is used up; the name goes when the window frees");
         }
 
         /** The CA refused new orders for the account (429) until {@code until}. */
         public static OrderWindow rateLimited(Instant until, String detail) {
-            return new OrderWindow(0, until, CaLimit.NEW_ORDERS.rateLimitedReason(), detail);
+            return new OrderWindow(List.of(), 1, Duration.ZERO, Optional.of(until),
+                    CaLimit.NEW_ORDERS.rateLimitedReason(), detail);
+        }
+
+        /** Orders that may still be placed at {@code now}, after {@code planned} more placed now. */
+        public long left(Instant now, long planned) {
+            return blockedUntil.filter(now::isBefore).isPresent() ? 0
+                    : SlidingWindow.left(with(now, planned), limit, window, now);
+        }
+
+        /** When the next order fits, after {@code planned} more placed now. */
+        public Instant freeAt(Instant now, long planned) {
+            return blockedUntil.filter(now::isBefore)
+                    .orElseGet(() -> SlidingWindow.freeAt(with(now, planned), limit, window, now));
+        }
+
+        private List<Instant> with(Instant now, long planned) {
+            List<Instant> all = new ArrayList<>(placed);
+            for (long i = 0; i < planned; i++) {
+                all.add(now);
+            }
+            return all;
         }
     }
 
@@ -107,16 +132,17 @@ public final class Budget {
         List<PlannedBatch> go = new ArrayList<>();
         List<Integer> goIndex = new ArrayList<>();
         List<Held> held = new ArrayList<>();
-        long stagingLeft = ledger.staging().left();
-        long productionLeft = ledger.production().left();
+        long staging = 0;
+        long production = 0;
         long exempt = 0;
         for (int index = 0; index < orders.size(); index++) {
             Order o = orders.get(index);
             PlannedBatch b = o.batch();
-            OrderWindow full = o.rehearsed() && stagingLeft <= 0 ? ledger.staging()
-                    : !o.ariExempt() && productionLeft <= 0 ? ledger.production() : null;
+            OrderWindow full = o.rehearsed() && ledger.staging().left(now, staging) <= 0 ? ledger.staging()
+                    : !o.ariExempt() && ledger.production().left(now, production) <= 0 ? ledger.production() : null;
             if (full != null) {
-                b.members().forEach(c -> held.add(new Held(c.domainId(), full.reason(), full.detail(), full.freeAt())));
+                Instant until = full.freeAt(now, full == ledger.staging() ? staging : production);
+                b.members().forEach(c -> held.add(new Held(c.domainId(), full.reason(), full.detail(), until)));
                 continue;
             }
             List<Candidate> keep = o.ariExempt() ? b.members()
@@ -143,12 +169,12 @@ public final class Budget {
             go.add(keep.size() == b.members().size() ? b : new PlannedBatch(b.customer(), keep));
             goIndex.add(index);
             if (o.rehearsed()) {
-                stagingLeft--;
+                staging++;
             }
             if (o.ariExempt()) {
                 exempt++;
             } else {
-                productionLeft--;
+                production++;
             }
         }
         Use use = new Use(goIndex.stream().filter(i -> orders.get(i).rehearsed()).count(),

@@ -129,7 +129,7 @@ final class LimitGuard {
         }
         List<Instant> placed = accounts.of(env).map(id -> ledger.newOrderTimes(env, id, now, ORDER_WINDOW))
                 .orElse(List.of());
-        return Budget.OrderWindow.of(placed, settings.budget().ordersPer3h(env), ORDER_WINDOW, now, env.wire());
+        return Budget.OrderWindow.of(placed, settings.budget().ordersPer3h(env), ORDER_WINDOW, env.wire());
     }
 
     private static Optional<CaLimitWait> accountWait(CaEnvironment env, List<CaLimitWait> waits, Instant now) {
@@ -198,8 +198,8 @@ final class LimitGuard {
         Budget.OrderWindow window = orderWindow(env, new AccountIds(
                 env == CaEnvironment.STAGING ? Optional.of(ca.accountId()) : Optional.empty(),
                 env == CaEnvironment.PRODUCTION ? Optional.of(ca.accountId()) : Optional.empty(), false), waits, now);
-        if (window.left() <= 0) {
-            return new Wait(window.freeAt(), window.reason(), window.detail());
+        if (window.left(now, 0) <= 0) {
+            return new Wait(window.freeAt(now, 0), window.reason(), window.detail());
         }
         if (env == CaEnvironment.STAGING) {
             return new Go();
@@ -236,7 +236,7 @@ final class LimitGuard {
         for (BatchMember m : b.members()) {
             boolean in = switch (limit.scope()) {
                 case NAME -> subjects.contains(m.identifier());
-                case REGISTERED_DOMAIN -> subjects.contains(rd.get(m.domainId()));
+                case REGISTERED_DOMAIN -> rd.containsKey(m.domainId()) && subjects.contains(rd.get(m.domainId()));
                 case ACCOUNT -> false;
             };
             if (in) {

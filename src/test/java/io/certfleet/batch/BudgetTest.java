@@ -26,8 +26,13 @@ class BudgetTest {
         return new Budget.Order(b, true, false);
     }
 
+    /** A 3-hour window of 10 orders with room for {@code left} more; its orders were placed an hour ago. */
     private static Budget.OrderWindow room(long left) {
-        return new Budget.OrderWindow(left, T, "BUDGET_NEW_ORDERS", "full");
+        List<Instant> placed = new ArrayList<>();
+        for (long i = 0; i < 10 - left; i++) {
+            placed.add(T.minus(Duration.ofHours(1)));
+        }
+        return Budget.OrderWindow.of(placed, 10, Duration.ofHours(3), "staging");
     }
 
     /** {@code n} issue times inside the window, the oldest {@code age} before T, one hour apart. */
@@ -71,13 +76,24 @@ class BudgetTest {
     }
 
     @Test
-    void ordersBeyondTheNewOrderWindowWaitForItToFree() {
+    void ordersBeyondTheNewOrderWindowWaitForItsOldestOrderToLeave() {
         Budget.Allocation a = Budget.allocate(List.of(staged(batch(1)), staged(batch(2, 3))), Map.of(),
                 ledger(1, Map.of(), 50, Map.of(), 5));
         assertThat(a.go()).hasSize(1);
-        assertThat(a.held()).extracting(Budget.Held::domainId, Budget.Held::reason).containsExactly(
-                Tuple.tuple(2L, "BUDGET_NEW_ORDERS"), Tuple.tuple(3L, "BUDGET_NEW_ORDERS"));
+        assertThat(a.held()).extracting(Budget.Held::domainId, Budget.Held::reason, Budget.Held::until).containsExactly(
+                Tuple.tuple(2L, "BUDGET_NEW_ORDERS", T.plus(Duration.ofHours(2))),
+                Tuple.tuple(3L, "BUDGET_NEW_ORDERS", T.plus(Duration.ofHours(2))));
         assertThat(a.use()).isEqualTo(new Budget.Use(1, 1, 0));
+    }
+
+    /** Regression: with no order in the window yet, names over it were held "until now" and went again at once. */
+    @Test
+    void whenThisRunFillsAnEmptyWindowTheRestWaitsThreeHoursFromNow() {
+        var empty = Budget.OrderWindow.of(List.of(), 1, Duration.ofHours(3), "staging");
+        var ledger = new Budget.Ledger(empty, room(5), Map.of(), 50, Map.of(), 5, T);
+        Budget.Allocation a = Budget.allocate(List.of(staged(batch(1)), staged(batch(2))), Map.of(), ledger);
+        assertThat(a.held()).extracting(Budget.Held::domainId, Budget.Held::until)
+                .containsExactly(Tuple.tuple(2L, T.plus(Duration.ofHours(3))));
     }
 
     @Test
@@ -159,9 +175,12 @@ class BudgetTest {
     void anOrderWindowCountsOnlyTheOrdersInsideItAndFreesWhenTheOldestLeaves() {
         Duration three = Duration.ofHours(3);
         var w = Budget.OrderWindow.of(List.of(T.minus(Duration.ofHours(4)), T.minus(Duration.ofHours(2)),
-                T.minus(Duration.ofHours(1))), 2, three, T, "production");
-        assertThat(w.left()).isZero();
-        assertThat(w.freeAt()).isEqualTo(T.minus(Duration.ofHours(2)).plus(three));
+                T.minus(Duration.ofHours(1))), 2, three, "production");
+        assertThat(w.left(T, 0)).isZero();
+        assertThat(w.freeAt(T, 0)).isEqualTo(T.minus(Duration.ofHours(2)).plus(three));
         assertThat(w.detail()).contains("production", "2 new orders per 3 hours");
+        var blocked = Budget.OrderWindow.rateLimited(T.plusSeconds(60), "429");
+        assertThat(blocked.left(T, 0)).isZero();
+        assertThat(blocked.left(T.plusSeconds(61), 0)).isEqualTo(1);
     }
 }
