@@ -2,6 +2,7 @@
 -- A repeatable migration: Flyway re-applies it whenever this file changes. Extend views by adding columns at the
 -- end; never rename or drop a documented column.
 
+DROP VIEW IF EXISTS v_limit_waits;
 DROP VIEW IF EXISTS v_state_counts;
 DROP VIEW IF EXISTS v_domain_status;
 
@@ -23,7 +24,8 @@ SELECT d.id                       AS domain_id,
        d.attempts,
        d.input,
        d.created_at,
-       d.updated_at
+       d.updated_at,
+       coalesce(fs.failures, 0)   AS failed_authorizations_in_a_row
 FROM domain d
 LEFT JOIN LATERAL (
     SELECT p.verdict, p.reason, p.checked_at
@@ -45,7 +47,11 @@ LEFT JOIN LATERAL (
     JOIN certificate cert ON cert.id = cn.certificate_id
     WHERE cn.domain_id = d.id AND cert.environment = 'production'
     ORDER BY cert.not_after DESC, cert.id DESC
-    LIMIT 1) c ON true;
+    LIMIT 1) c ON true
+LEFT JOIN LATERAL (
+    SELECT max(f.failures) AS failures
+    FROM authz_failure_streak f
+    WHERE f.domain_id = d.id) fs ON true;
 
 COMMENT ON VIEW v_domain_status IS 'One row per domain: state, reason, last pre-check, validation ages, certificate';
 
@@ -57,3 +63,17 @@ GROUP BY s.state, s.ord
 ORDER BY s.ord;
 
 COMMENT ON VIEW v_state_counts IS 'Number of domains in each state, every state listed';
+
+CREATE VIEW v_limit_waits AS
+SELECT w.environment,
+       w.ca_limit,
+       w.scope,
+       w.subject,
+       w.not_before          AS until,
+       w.detail,
+       w.created_at,
+       w.batch_id
+FROM ca_limit_wait w
+WHERE w.not_before > now();
+
+COMMENT ON VIEW v_limit_waits IS 'The CA''s 429 answers that still hold their scope (account, registered domain, name)';

@@ -95,6 +95,8 @@ class LimitStoreIT {
                 Duration.ofHours(1))).isEmpty();
         assertThat(limits.streaks(List.of("a.shop.example", "www.other.org")))
                 .containsExactlyInAnyOrderEntriesOf(Map.of("a.shop.example", 3, "www.other.org", 1));
+        assertThat(count("SELECT failed_authorizations_in_a_row FROM v_domain_status WHERE name = 'a.shop.example'"))
+                .isEqualTo(3);
 
         new CertificateStore(db.store, new SecretBox(key())).recordValidation(a, CaEnvironment.PRODUCTION, account, NOW,
                 "https://ca.test/authz/1", Optional.of(NOW.plus(Duration.ofDays(30))));
@@ -124,6 +126,8 @@ class LimitStoreIT {
             assertThat(w.until()).isEqualTo(until);
             assertThat(w.scope()).isEqualTo(CaLimit.Scope.REGISTERED_DOMAIN);
         });
+        assertThat(count("SELECT count(*) FROM v_limit_waits WHERE scope = 'registered_domain'"
+                + " AND subject = 'shop.example' AND ca_limit = 'certificates_per_domain'")).isEqualTo(1);
         assertThat(limits.activeWaits(until)).isEmpty();
         assertThat(limits.deleteWaitsEndedBefore(until.plusSeconds(1))).isEqualTo(1);
     }
