@@ -92,13 +92,13 @@ final class LimitGuard {
     Budget.Allocation allocate(List<Budget.Order> orders, Map<Long, String> registeredDomains, AccountIds accounts,
                                Instant now) {
         List<CaLimitWait> waits = limits.activeWaits(now);
-        Set<String> names = new HashSet<>();
-        orders.forEach(o -> names.addAll(o.batch().identifiers()));
+        Set<Long> ids = new HashSet<>();
+        orders.forEach(o -> o.batch().members().forEach(c -> ids.add(c.domainId())));
         Budget.Ledger l = new Budget.Ledger(orderWindow(CaEnvironment.STAGING, accounts, waits, now),
                 orderWindow(CaEnvironment.PRODUCTION, accounts, waits, now),
                 ledger.certificatesByRegisteredDomain(new HashSet<>(registeredDomains.values()), now,
                         Budget.CERTIFICATE_WINDOW), settings.budget().certificatesPerDomainPer7d(),
-                ledger.certificatesBySet(names, now, Budget.CERTIFICATE_WINDOW),
+                ledger.certificatesBySet(ids, now, Budget.CERTIFICATE_WINDOW),
                 settings.budget().certificatesPerExactSetPer7d(), now);
         return Budget.allocate(orders, registeredDomains, l);
     }

@@ -59,20 +59,22 @@ public final class LedgerStore {
 
     /**
      * Issue times of production certificates inside the window per exact set of names, for the certificates holding
-     * any of {@code identifiers}; the key is the set's names sorted (byte order) and comma-joined, as
-     * {@code Budget.setKey} makes it.
+     * any of the domains; the key is the set's names sorted (byte order) and comma-joined, as {@code Budget.setKey}
+     * makes it. (Found through {@code certificate_name}'s index: a set can only match certificates holding its names.)
      */
-    public Map<String, List<Instant>> certificatesBySet(Collection<String> identifiers, Instant now, Duration window) {
-        if (identifiers.isEmpty()) {
+    public Map<String, List<Instant>> certificatesBySet(Collection<Long> domainIds, Instant now, Duration window) {
+        if (domainIds.isEmpty()) {
             return Map.of();
         }
         return store.inTransaction(s -> s.doReturningWork(c -> {
             Map<String, List<Instant>> out = new HashMap<>();
             Jdbc.query(c, """
                     SELECT (SELECT string_agg(n, ',' ORDER BY n COLLATE "C") FROM unnest(x.names) n) AS set_key, x.created_at
-                    FROM certificate x WHERE x.environment = 'production' AND x.created_at > ? AND x.names && ?""",
+                    FROM certificate x
+                    WHERE x.environment = 'production' AND x.created_at > ? AND x.id IN (
+                        SELECT cn.certificate_id FROM certificate_name cn WHERE cn.domain_id = ANY(?))""",
                     rs -> out.computeIfAbsent(rs.getString(1), k -> new ArrayList<>()).add(rs.getTimestamp(2).toInstant()),
-                    now.minus(window), Jdbc.TextArray.of(identifiers));
+                    now.minus(window), Jdbc.LongArray.of(domainIds));
             return out;
         }));
     }

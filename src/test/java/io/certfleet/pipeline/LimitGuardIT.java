@@ -138,6 +138,7 @@ class LimitGuardIT {
         exec("INSERT INTO certificate (environment, names, serial, not_before, not_after, chain_pem, key_algorithm,"
                 + " key_ciphertext, created_at) VALUES ('production', ARRAY['c.shop.example', 'a.shop.example',"
                 + " 'b.shop.example'], '01', now(), now() + interval '90 days', 'x', 'EC', '\\x00', now() - interval '1 day')");
+        exec("INSERT INTO certificate_name SELECT c.id, d.id FROM certificate c JOIN domain d ON d.identifier = ANY(c.names)");
         Batch b = batch(CaEnvironment.PRODUCTION, List.of());
         assertThat(guard.beforeOrder(b, session(CaEnvironment.PRODUCTION), false, now)).isInstanceOfSatisfying(
                 LimitGuard.TakeOut.class, t -> {

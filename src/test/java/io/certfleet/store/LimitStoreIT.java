@@ -67,7 +67,9 @@ class LimitStoreIT {
                 + " 'a-b.shop.example'], '01', now(), now() + interval '90 days', 'x', 'EC', '\\x00',"
                 + " now() - interval '2 days'), ('production', ARRAY['a.shop.example'], '02', now(),"
                 + " now() + interval '90 days', 'x', 'EC', '\\x00', now() - interval '8 days')");
-        Map<String, List<Instant>> bySet = ledger.certificatesBySet(List.of("a.shop.example"), NOW, Duration.ofDays(7));
+        exec("INSERT INTO certificate_name SELECT c.id, d.id FROM certificate c JOIN domain d ON d.identifier = ANY(c.names)");
+        Map<String, List<Instant>> bySet = ledger.certificatesBySet(List.of(id("a.shop.example")), NOW,
+                Duration.ofDays(7));
         assertThat(bySet).containsOnlyKeys(Budget.setKey(set));
         assertThat(bySet.get(Budget.setKey(set))).singleElement()
                 .satisfies(t -> assertThat(t).isBetween(NOW.minus(Duration.ofDays(2)).minusSeconds(60), NOW));
