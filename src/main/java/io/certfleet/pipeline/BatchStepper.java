@@ -45,7 +45,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 
 /**
- * Advances one batch by one step: place the order, publish and trigger challenges, poll, finalize, download.
+ * Advances one batch by one step: place the order ({@link OrderPlacement}), publish and trigger challenges, poll,
+ * finalize, download.
  * Each step reads the batch from the database, makes its ACME requests, and records the outcome in one
  * transaction; a killed process resumes from the stored URLs. Nothing here sleeps: a batch that must wait gets a
  * {@code not_before} time. Failures go to {@link Isolator}.
@@ -64,8 +65,8 @@ final class BatchStepper {
     private final Clock clock;
     private final ExecutorService acmeIo;
     private final Isolator isolator;
-    private final LimitGuard guard;
     private final LimitStore limits;
+    private final OrderPlacement placement;
 
     BatchStepper(BatchStore batches, CertificateStore certificates, PrecheckStore precheckStore,
                  Map<CaEnvironment, CaSession> sessions, ChallengePublisher publisher, Prechecker prechecker,
@@ -81,9 +82,9 @@ final class BatchStepper {
         this.keyType = keyType;
         this.clock = clock;
         this.acmeIo = io;
-        this.guard = guard;
         this.limits = limits;
         this.isolator = new Isolator(batches, certificates, guard, settings, clock);
+        this.placement = new OrderPlacement(batches, certificates, guard, keyType, clock);
     }
 
     void step(long batchId) {
@@ -94,7 +95,7 @@ final class BatchStepper {
         CaSession ca = sessions.get(b.environment());
         try {
             switch (b.state()) {
-                case PLANNED -> order(b, ca);
+                case PLANNED -> placement.order(b, ca);
                 case ORDERED, AUTHORIZING -> authorize(b, ca);
                 case FINALIZING -> complete(b, ca);
                 default -> throw new IllegalStateException(b + " is not open");
@@ -109,85 +110,6 @@ final class BatchStepper {
         } catch (CaException e) {
             isolator.caFault(b, ca, e, Optional.empty());
         }
-    }
-
-    private void order(Batch b, CaSession ca) throws CaException {
-        if (b.environment() == CaEnvironment.PRODUCTION && b.certKeyCiphertext().isEmpty()) {
-            // the key exists in the database before the CA can issue anything for it
-            KeyPair kp = Keys.generate(keyType);
-            batches.storeCertificateKey(b.id(), certificates.encryptKey(b.id(), Keys.toPem(kp).toCharArray()),
-                    keyType.name());
-        }
-        Instant now = clock.instant();
-        Optional<CertificateStore.Replaceable> replaces = replaces(b, ca, now);
-        boolean exempt = replaces.filter(r -> r.inWindow(now)).isPresent();
-        if (!mayOrder(b, ca, exempt, now)) {
-            return;
-        }
-        Optional<String> certId = replaces.flatMap(r -> r.ariCertId().or(() -> RenewalIds.of(r.chainPem())));
-        OrderState o;
-        try {
-            o = ca.account().newOrderForIdentifiers(b.identifiers(), certId);
-        } catch (CaException e) {
-            if (certId.isPresent() && e.problem().filter(p -> p.isType("alreadyReplaced")).isPresent()) {
-                // another order of ours already replaces it (e.g. one a crash left at the CA): order without
-                log.warn("batch {}: the CA refused to let the order replace certificate {} ({}); ordering without "
-                        + "replaces", b.id(), replaces.get().id(), e.getMessage());
-                event(b, ca, "NEW_ORDER", "replaces-refused", e);
-                batches.refuseReplaces(b.id(), String.valueOf(e.getMessage()));
-                return;
-            }
-            throw e;
-        }
-        batches.markOrdered(b.id(), ca.accountId(), o.url().toString());
-        certificates.recordNewOrder(b.environment(), ca.accountId(), b.id(), b.identifiers(), certId, exempt);
-        log.info("batch {}: {} order placed for {} names at {}{}", b.id(), b.environment().wire(), b.members().size(),
-                o.url(), certId.map(id -> " replacing certificate " + replaces.get().id() + " (ARI " + id + ")"
-                        + (exempt ? ", inside its renewal window: exempt from the CA's limits" : "")).orElse(""));
-    }
-
-    /**
-     * The certificate a production order renews (ARI {@code replaces}), when the CA offers ARI: the one stored on
-     * the batch, else one that shares names with it, stored before the order is placed.
-     */
-    private Optional<CertificateStore.Replaceable> replaces(Batch b, CaSession ca, Instant now) {
-        if (b.environment() != CaEnvironment.PRODUCTION || !ca.renewalInfo()) {
-            return Optional.empty();
-        }
-        BatchStore.Replaces stored = batches.replaces(b.id());
-        if (stored.refused()) {
-            return Optional.empty();
-        }
-        if (stored.certificateId().isPresent()) {
-            return certificates.replaceableById(stored.certificateId().get());
-        }
-        Optional<CertificateStore.Replaceable> r = certificates.replaceable(b.id(),
-                b.members().stream().map(BatchMember::domainId).toList(), now);
-        r.ifPresent(x -> batches.setReplaces(b.id(), x.id()));
-        return r;
-    }
-
-    /**
-     * Keeps to the CA's limits before the CA has to say no ({@link LimitGuard#beforeOrder}): names whose own limits
-     * forbid an order now leave the batch and wait; a batch over the account's new-order window (or a bisection
-     * probe whose names must stay together) waits as a whole. Waiting for a limit is not a failure.
-     */
-    private boolean mayOrder(Batch b, CaSession ca, boolean exempt, Instant now) {
-        LimitGuard.OrderCheck check = guard.beforeOrder(b, ca, exempt, now);
-        if (check instanceof LimitGuard.Wait w) {
-            log.warn("batch {}: {} order waits until {} ({}): {}", b.id(), b.environment().wire(), w.until(),
-                    w.reason(), w.detail());
-            batches.waitUntil(b.id(), w.until(), w.reason(), w.detail());
-            return false;
-        }
-        if (check instanceof LimitGuard.TakeOut t) {
-            int left = batches.holdMembers(b.id(), t.holds());
-            log.warn("batch {}: {} name(s) wait for their limits before the {} order ({}); {} name(s) go on", b.id(),
-                    t.holds().size(), b.environment().wire(), t.holds().values().stream()
-                            .map(h -> h.reason().code()).distinct().toList(), left);
-            return false;
-        }
-        return true;
     }
 
     private void authorize(Batch b, CaSession ca) throws CaException {
