@@ -112,6 +112,16 @@ class LimitsIT {
         assertThat(waiting("held", "RATE_LIMITED_CERTIFICATES_PER_DOMAIN", Duration.ofHours(30))).contains("c." + shop);
         assertThat(h.count("SELECT count(*) FROM precheck_result pr JOIN domain d ON d.id = pr.domain_id"
                 + " WHERE d.name = 'c." + shop + "'")).isZero();
+
+        // the operator's tables show the wait and the reason
+        Cli.Result status = Cli.run(h.overrides(), null, "status");
+        assertThat(status.exitCode()).as(status.err()).isZero();
+        assertThat(status.out()).contains("held:RATE_LIMITED_CERTIFICATES_PER_DOMAIN").contains("The CA's 429 waits:")
+                .containsPattern("staging +certificates_per_domain +registered_domain +" + shop.replace(".", "\\.")
+                        + " +until ");
+        Cli.Result plan = Cli.run(h.overrides(), null, "plan");
+        assertThat(plan.exitCode()).as(plan.err()).isZero();
+        assertThat(plan.out()).contains("RATE_LIMITED_CERTIFICATES_PER_DOMAIN");
     }
 
     @Test
