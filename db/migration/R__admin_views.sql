@@ -2,6 +2,7 @@
 -- A repeatable migration: Flyway re-applies it whenever this file changes. Extend views by adding columns at the
 -- end; never rename or drop a documented column.
 
+DROP VIEW IF EXISTS v_limit_waits;
 DROP VIEW IF EXISTS v_paused_names;
 DROP VIEW IF EXISTS v_budget;
 DROP VIEW IF EXISTS v_certificates_expiring;
@@ -28,7 +29,8 @@ SELECT d.id                       AS domain_id,
        d.attempts,
        d.input,
        d.created_at,
-       d.updated_at
+       d.updated_at,
+       coalesce(fs.failures, 0)   AS failed_authorizations_in_a_row
 FROM domain d
 LEFT JOIN LATERAL (
     SELECT p.verdict, p.reason, p.checked_at
@@ -50,7 +52,11 @@ LEFT JOIN LATERAL (
     JOIN certificate cert ON cert.id = cn.certificate_id
     WHERE cn.domain_id = d.id AND cert.environment = 'production'
     ORDER BY cert.not_after DESC, cert.id DESC
-    LIMIT 1) c ON true;
+    LIMIT 1) c ON true
+LEFT JOIN LATERAL (
+    SELECT max(f.failures) AS failures
+    FROM authz_failure_streak f
+    WHERE f.domain_id = d.id) fs ON true;
 
 COMMENT ON VIEW v_domain_status IS 'One row per domain: state, reason, last pre-check, validation ages, certificate';
 
@@ -163,7 +169,7 @@ LEFT JOIN LATERAL (
     SELECT count(*) AS used, min(e.occurred_at) AS oldest
     FROM ca_event e
     WHERE e.environment = a.environment AND e.account_id = a.id AND e.request = 'NEW_ORDER' AND e.outcome = 'ok'
-      AND e.occurred_at > now() - interval '3 hours') u ON true
+      AND NOT e.limits_exempt AND e.occurred_at > now() - interval '3 hours') u ON true
 LEFT JOIN budget_limit l ON l.limit_name = 'NEW_ORDERS' AND l.environment = a.environment
 UNION ALL
 SELECT 'CERTIFICATES_PER_DOMAIN',
@@ -183,9 +189,44 @@ FROM (
     JOIN domain d ON d.id = cn.domain_id
     WHERE x.environment = 'production' AND x.created_at > now() - interval '168 hours'
     GROUP BY d.registered_domain) u
-LEFT JOIN budget_limit l ON l.limit_name = 'CERTIFICATES_PER_DOMAIN' AND l.environment = 'production';
+LEFT JOIN budget_limit l ON l.limit_name = 'CERTIFICATES_PER_DOMAIN' AND l.environment = 'production'
+UNION ALL
+SELECT 'EXACT_SET',
+       'production',
+       'exact_set',
+       u.set_key,
+       u.used,
+       l.limit_value,
+       l.limit_value - u.used,
+       interval '168 hours',
+       u.oldest + interval '168 hours',
+       l.recorded_at
+FROM (
+    SELECT (SELECT string_agg(n, ',' ORDER BY n COLLATE "C") FROM unnest(x.names) n) AS set_key,
+           count(*) AS used, min(x.created_at) AS oldest
+    FROM certificate x
+    WHERE x.environment = 'production' AND x.created_at > now() - interval '168 hours'
+    GROUP BY 1) u
+LEFT JOIN budget_limit l ON l.limit_name = 'EXACT_SET' AND l.environment = 'production'
+UNION ALL
+SELECT 'FAILED_AUTHORIZATIONS',
+       u.environment,
+       'name',
+       u.name,
+       u.used,
+       l.limit_value,
+       l.limit_value - u.used,
+       interval '1 hour',
+       u.oldest + interval '1 hour',
+       l.recorded_at
+FROM (
+    SELECT e.environment, i AS name, count(*) AS used, min(e.occurred_at) AS oldest
+    FROM ca_event e CROSS JOIN LATERAL unnest(e.identifiers) i
+    WHERE e.request = 'AUTHORIZATION' AND e.outcome = 'invalid' AND e.occurred_at > now() - interval '1 hour'
+    GROUP BY 1, 2) u
+LEFT JOIN budget_limit l ON l.limit_name = 'FAILED_AUTHORIZATIONS' AND l.environment = u.environment;
 
-COMMENT ON VIEW v_budget IS 'Per CA limit and scope (account, registered domain): used in the window, limit, remaining, window end';
+COMMENT ON VIEW v_budget IS 'Per CA limit and scope (account, registered domain, exact set, name): used in the window, limit, remaining, window end';
 
 -- Names Let's Encrypt paused on our account (pipeline/Isolator.java writes the reason and the detail it parses).
 CREATE VIEW v_paused_names AS
@@ -204,3 +245,18 @@ LEFT JOIN acme_account a ON a.account_url = substring(d.reason_detail FROM 'on a
 WHERE d.reason_code = 'CA_PAUSED';
 
 COMMENT ON VIEW v_paused_names IS 'Names paused by Let''s Encrypt on our account, with the URL an operator unpauses them at';
+
+-- The CA's 429 answers still in force, per scope (store/LimitStore.java writes them).
+CREATE VIEW v_limit_waits AS
+SELECT w.environment,
+       w.ca_limit,
+       w.scope,
+       w.subject,
+       w.not_before          AS until,
+       w.detail,
+       w.created_at,
+       w.batch_id
+FROM ca_limit_wait w
+WHERE w.not_before > now();
+
+COMMENT ON VIEW v_limit_waits IS 'The CA''s 429 answers that still hold their scope (account, registered domain, name)';

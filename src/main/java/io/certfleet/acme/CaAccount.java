@@ -60,12 +60,23 @@ public final class CaAccount {
 
     /** Creates an order for raw DNS identifiers ({@code *.x} for wildcards), as sent to the CA. */
     public OrderState newOrderForIdentifiers(Collection<String> identifiers) throws CaException {
+        return newOrderForIdentifiers(identifiers, Optional.empty());
+    }
+
+    /**
+     * Creates an order for raw DNS identifiers that, when {@code replaces} is present, renews the certificate of
+     * that ARI CertID ({@link RenewalIds}); only for a CA whose directory offers ARI.
+     */
+    public OrderState newOrderForIdentifiers(Collection<String> identifiers, Optional<String> replaces)
+            throws CaException {
         if (identifiers.isEmpty()) {
             throw new IllegalArgumentException("an order needs at least one name");
         }
         ObservingHttpClient.clear();
         try {
-            Order order = login().newOrder().domains(identifiers).create();
+            var builder = login().newOrder().domains(identifiers);
+            replaces.ifPresent(builder::replaces);
+            Order order = builder.create();
             LOG.debug("{}: new order {} for {} names", environment, order.getLocation(), identifiers.size());
             return orderState(order, Optional.empty());
         } catch (AcmeException | RuntimeException e) {

@@ -88,8 +88,9 @@ final class ErrorMapper {
         String type = problem.shortType();
         boolean paused = ProblemAttribution.isPaused(problem.detail());
         if (se instanceof AcmeRateLimitedException || type.equals("rateLimited") || paused) {
-            Optional<Instant> retryAfter = se instanceof AcmeRateLimitedException rl
-                    ? rl.getRetryAfter().or(() -> headerRetryAfter) : headerRetryAfter;
+            Optional<Instant> retryAfter = (se instanceof AcmeRateLimitedException rl
+                    ? rl.getRetryAfter().or(() -> headerRetryAfter) : headerRetryAfter)
+                    .or(() -> ProblemAttribution.retryAfterInDetail(problem.detail()));
             Optional<URI> unpause = ProblemAttribution.unpauseUrl(problem.detail()).flatMap(ErrorMapper::uri);
             Set<String> scopeNames = new LinkedHashSet<>(ProblemAttribution.namesInDetail(problem.detail()));
             return new CaRateLimitedException(environment, request, url, problem,

@@ -1,11 +1,15 @@
 package io.certfleet.acme;
 
 import io.certfleet.model.Blame;
+import io.certfleet.model.CaLimit;
 import io.certfleet.model.CaProblem;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Matcher;
@@ -87,6 +91,59 @@ public final class ProblemAttribution {
             }
         }
         return out;
+    }
+
+    /** Boulder's wording of each limit in a {@code rateLimited} detail (le-behaviour.md §5). */
+    private static final List<Map.Entry<Pattern, CaLimit>> LIMITS = List.of(
+            Map.entry(Pattern.compile("too many new orders \\(\\d+\\) from this account"), CaLimit.NEW_ORDERS),
+            Map.entry(Pattern.compile("too many certificates \\(\\d+\\) already issued for this exact set"),
+                    CaLimit.EXACT_SET),
+            Map.entry(Pattern.compile("too many certificates (?:\\(\\d+\\) )?already issued for \"[^\"]+\""),
+                    CaLimit.CERTIFICATES_PER_DOMAIN),
+            Map.entry(Pattern.compile("too many failed authorizations"), CaLimit.FAILED_AUTHORIZATIONS));
+
+    private static final Pattern LIMIT_SUBJECT = Pattern.compile(
+            "(?:already issued for|too many failed authorizations[^\"]*) \"([^\"]+)\"");
+
+    private static final Pattern RETRY_AFTER_TEXT = Pattern.compile(
+            "retry after (\\d{4}-\\d{2}-\\d{2}) (\\d{2}:\\d{2}:\\d{2}) UTC");
+
+    /**
+     * The limit a {@code rateLimited} detail names, in Boulder's wording: new orders per account, certificates
+     * per exact set, certificates per registered domain, failed authorizations. Empty for other wordings (e.g.
+     * registrations per IP, the paused-account text).
+     */
+    public static Optional<CaLimit> limitOf(String detail) {
+        String text = stripPrefixes(detail);
+        for (var e : LIMITS) {
+            if (e.getKey().matcher(text).find()) {
+                return Optional.of(e.getValue());
+            }
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * The subject of a per-domain or per-name limit's detail: the registered domain ({@code already issued for
+     * "example.com"}) or the identifier ({@code too many failed authorizations (5) for "x.example.com"}), lower
+     * case. Empty for the account's and the exact set's wordings, which name no subject.
+     */
+    public static Optional<String> limitSubject(String detail) {
+        Matcher m = LIMIT_SUBJECT.matcher(stripPrefixes(detail));
+        return m.find() ? Optional.of(normalise(m.group(1))) : Optional.empty();
+    }
+
+    /** The {@code retry after 2026-08-30 10:00:00 UTC} time in a rate-limit detail, when the header is missing. */
+    public static Optional<Instant> retryAfterInDetail(String detail) {
+        Matcher m = RETRY_AFTER_TEXT.matcher(detail);
+        if (!m.find()) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(Instant.parse(m.group(1) + "T" + m.group(2) + "Z"));
+        } catch (DateTimeParseException e) {
+            return Optional.empty();
+        }
     }
 
     /** The unpause portal URL in a paused-account detail, if the detail is one. */

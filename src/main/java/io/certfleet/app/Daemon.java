@@ -40,7 +40,10 @@ public final class Daemon {
     /** Starts everything and returns; {@link Certfleet#close()} stops it. */
     public void start() {
         var status = new io.certfleet.store.StatusStore(app.store());
-        metrics = new io.certfleet.ops.FleetMetrics(status::snapshot, clock, Duration.ofSeconds(15));
+        var limits = app.settings().pipeline();
+        metrics = new io.certfleet.ops.FleetMetrics(status::snapshot, clock, Duration.ofSeconds(15), java.util.Map.of(
+                io.certfleet.model.CaEnvironment.PRODUCTION, limits.productionOrdersPer3h(),
+                io.certfleet.model.CaEnvironment.STAGING, limits.stagingOrdersPer3h()));
         try {
             var ops = io.certfleet.ops.OpsServer.start(app.settings().ops().bind(), app.settings().ops().port(),
                     java.util.Map.of("database", status::databaseUp, "scheduler", () -> schedulerUp,

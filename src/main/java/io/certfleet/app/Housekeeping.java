@@ -10,8 +10,8 @@ import java.time.Duration;
 import java.time.Instant;
 
 /**
- * The housekeeping task: drops expired HTTP-01 tokens and CA events past the ledger's retention, samples the
- * fleet by state and reason for {@code certfleet report}, and drops samples and runs past their retention.
+ * The housekeeping task: drops expired HTTP-01 tokens, CA events past the ledger's retention and ended 429 waits,
+ * samples the fleet by state and reason for {@code certfleet report}, and drops samples and runs past their retention.
  */
 final class Housekeeping implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(Housekeeping.class);
@@ -33,9 +33,11 @@ final class Housekeeping implements Runnable {
         Instant now = clock.instant();
         int tokens = store.deleteExpiredTokens(now);
         int events = store.deleteEventsBefore(now.minus(EVENT_RETENTION));
-        if (tokens + events > 0) {
-            log.info("housekeeping: deleted {} expired HTTP-01 token(s) and {} CA event(s) older than {} days",
-                    tokens, events, EVENT_RETENTION.toDays());
+        // an ended wait no longer holds anything; a day of history helps an operator reading why a name waited
+        int waits = store.deleteWaitsEndedBefore(now.minus(Duration.ofDays(1)));
+        if (tokens + events + waits > 0) {
+            log.info("housekeeping: deleted {} expired HTTP-01 token(s), {} CA event(s) older than {} days and {} "
+                    + "ended 429 wait(s)", tokens, events, EVENT_RETENTION.toDays(), waits);
         }
         history.sample(now);
         int old = history.deleteBefore(now.minus(HISTORY_RETENTION));

@@ -131,8 +131,11 @@ public final class Issuance {
                                 : s.acme().productionRequestsPerSecond());
                 AcmeClient client = AcmeClient.create(acmeSettings, clock, listener);
                 CaSession session = Accounts.ensure(client, dir, accounts, s.acme().termsAgreed());
+                var directory = client.directory();
+                session = session.withRenewalInfo(directory.renewalInfo());
+                accounts.recordRenewalInfo(session.accountId(), directory.renewalInfo());
                 sessions.put(env, session);
-                List<String> identities = client.directory().caaIdentities();
+                List<String> identities = directory.caaIdentities();
                 CaaChecker checker = checker(s, identities.isEmpty() ? List.of(s.precheck().caIdentity()) : identities,
                         session.accountUrl());
                 checkers.put(env, checker);
@@ -169,10 +172,11 @@ public final class Issuance {
     /** What the next run would do, from the database alone (no CA or DNS contact). */
     public static io.certfleet.pipeline.Plan plan(Certfleet app, Clock clock) {
         Settings s = app.settings();
-        Optional<Long> account = new AccountStore(app.store(), app.secrets())
-                .accountId(CaEnvironment.PRODUCTION, s.acme().productionDirectory());
+        AccountStore accounts = new AccountStore(app.store(), app.secrets());
+        Optional<Long> account = accounts.accountId(CaEnvironment.PRODUCTION, s.acme().productionDirectory());
+        Optional<Long> staging = accounts.accountId(CaEnvironment.STAGING, s.acme().stagingDirectory());
         return Pipeline.plan(new PrecheckStore(app.store()), new BatchStore(app.store()), pipelineSettings(s), clock,
-                account);
+                account, staging, accounts.renewalInfo(CaEnvironment.PRODUCTION, s.acme().productionDirectory()));
     }
 
     static PipelineSettings pipelineSettings(Settings s) {
@@ -183,7 +187,9 @@ public final class Issuance {
                 p.parallelBatches(), p.pollInterval(), p.maxAttempts(), p.maxProductionReorders(),
                 p.quarantineBackoff(), Duration.ofDays(7), Duration.ofSeconds(30), p.authzReuseMargin(),
                 new PipelineSettings.Limits(p.stagingOrdersPer3h(), p.productionOrdersPer3h(),
-                        p.certificatesPerDomainPer7d()), OrderWindow.ALWAYS_OPEN);
+                        p.certificatesPerDomainPer7d(), p.certificatesPerExactSetPer7d(),
+                        p.stagingFailedAuthorizationsPerHour(), p.productionFailedAuthorizationsPerHour(),
+                        p.pauseGuardFailures()), OrderWindow.ALWAYS_OPEN);
     }
 
     static Keys.Type keyType(Settings.KeyType t) {

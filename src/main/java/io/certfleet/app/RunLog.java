@@ -57,7 +57,12 @@ final class RunLog {
                 new BudgetLimitStore.Limit("NEW_ORDERS", CaEnvironment.STAGING, l.stagingOrdersPer3h()),
                 new BudgetLimitStore.Limit("NEW_ORDERS", CaEnvironment.PRODUCTION, l.productionOrdersPer3h()),
                 new BudgetLimitStore.Limit("CERTIFICATES_PER_DOMAIN", CaEnvironment.PRODUCTION,
-                        l.certificatesPerDomainPer7d()));
+                        l.certificatesPerDomainPer7d()),
+                new BudgetLimitStore.Limit("EXACT_SET", CaEnvironment.PRODUCTION, l.certificatesPerExactSetPer7d()),
+                new BudgetLimitStore.Limit("FAILED_AUTHORIZATIONS", CaEnvironment.STAGING,
+                        l.stagingFailedAuthorizationsPerHour()),
+                new BudgetLimitStore.Limit("FAILED_AUTHORIZATIONS", CaEnvironment.PRODUCTION,
+                        l.productionFailedAuthorizationsPerHour()));
     }
 
     /** Writes the limits of {@code app}'s settings to {@code budget_limit}, naming this node. */

@@ -22,6 +22,7 @@ import java.util.Optional;
         subcommands = {MigrateCommand.class, ImportCommand.class, StatusCommand.class, DaemonCommand.class,
                 DbUrlCommand.class, ConfigCommand.class, PrecheckCommand.class, RunCommand.class,
                 CertsCommand.class, ExportCommand.class, PlanCommand.class, ReportCommand.class, KeysCommand.class,
+                ReleaseCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
     public static final int OK = 0;

@@ -3,6 +3,7 @@ package io.certfleet.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.certfleet.app.Certfleet;
 import io.certfleet.app.Issuance;
+import io.certfleet.config.Settings;
 import io.certfleet.model.CaEnvironment;
 import io.certfleet.model.FleetSnapshot;
 import io.certfleet.pipeline.Plan;
@@ -20,7 +21,8 @@ import java.util.concurrent.Callable;
 @Command(name = "plan", mixinStandardHelpOptions = true,
         description = {"Show what the next run would do, without contacting any CA or DNS server: the orders it "
                 + "would place (if every pre-check passes), names held back with their reason and next attempt, "
-                + "and the new-order budget it would use."})
+                + "and the new-order budget it would use. Names held for a limit show their reason: BUDGET_* (certfleet's "
+                + "ledger), RATE_LIMITED_* (the CA's 429), PAUSE_GUARD (stopped until released)."})
 final class PlanCommand implements Callable<Integer> {
     @ParentCommand
     Main main;
@@ -64,7 +66,7 @@ final class PlanCommand implements Callable<Integer> {
                     held.add(x);
                 }
                 m.put("held_back", held);
-                m.put("budget", budget(plan, fleet));
+                m.put("budget", budget(plan, fleet, app.settings().pipeline()));
                 System.out.println(new ObjectMapper().writeValueAsString(m));
             } else {
                 System.out.printf("%,d names due (%,d from renewals): %,d to pre-check, %,d fresh (no rehearsal), "
@@ -78,13 +80,14 @@ final class PlanCommand implements Callable<Integer> {
                 System.out.printf("%,d names held back until a later run%n", waiting.size());
                 waiting.stream().limit(20).forEach(p -> System.out.printf("  %-40s %-11s %-24s %s%n", p.name(),
                         p.state().wire(), p.reason().orElse("-"), p.nextAttempt().map(t -> "until " + t).orElse("")));
-                budget(plan, fleet).forEach((env, b) -> System.out.println("budget " + env + ": " + b));
+                budget(plan, fleet, app.settings().pipeline())
+                        .forEach((env, b) -> System.out.println("budget " + env + ": " + b));
             }
             return Main.OK;
         }
     }
 
-    private static Map<String, Object> budget(Plan plan, FleetSnapshot fleet) {
+    private static Map<String, Object> budget(Plan plan, FleetSnapshot fleet, Settings.Pipeline limits) {
         Map<String, Object> out = new LinkedHashMap<>();
         for (CaEnvironment env : CaEnvironment.values()) {
             long used = fleet.newOrdersLast3h().getOrDefault(env, 0L);
@@ -93,8 +96,14 @@ final class PlanCommand implements Callable<Integer> {
                     : plan.orders(CaEnvironment.STAGING) + plan.orders(CaEnvironment.PRODUCTION);
             Map<String, Object> b = new LinkedHashMap<>();
             b.put("orders_planned", planned);
+            // ARI renewals inside their window spend no production order at Let's Encrypt
+            b.put("orders_counted", env == CaEnvironment.STAGING ? plan.spend().stagingOrders()
+                    : plan.spend().productionOrders());
+            if (env == CaEnvironment.PRODUCTION) {
+                b.put("orders_ari_exempt", plan.spend().ariExemptProductionOrders());
+            }
             b.put("new_orders_used_last_3h", used);
-            b.put("new_orders_left", Math.max(0, StatusCommand.limit(env) - used));
+            b.put("new_orders_left", Math.max(0, StatusCommand.limit(limits, env) - used));
             out.put(env.wire(), b);
         }
         return out;

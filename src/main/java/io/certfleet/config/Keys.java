@@ -57,6 +57,14 @@ final class Keys {
             k("budget.production.new-orders-per-3h", "300", "Let's Encrypt's new-orders-per-account limit"),
             k("budget.production.certificates-per-domain-per-7d", "50", "Let's Encrypt's certificates per registered "
                     + "domain limit"),
+            k("budget.production.certificates-per-exact-set-per-7d", "5", "Let's Encrypt's certificates per exact set "
+                    + "of names limit; a set at it waits as a whole (BUDGET_EXACT_SET)"),
+            k("budget.staging.failed-authorizations-per-hour", "200", "Let's Encrypt staging's failed authorizations "
+                    + "per name per account per hour"),
+            k("budget.production.failed-authorizations-per-hour", "5", "Let's Encrypt's failed authorizations per name "
+                    + "per account per hour (BUDGET_FAILED_AUTHORIZATIONS)"),
+            k("budget.pause-guard-failures", "10", "consecutive failed authorizations of a name at which certfleet stops "
+                    + "ordering it until an operator releases it (PAUSE_GUARD); Let's Encrypt pauses at 1,152"),
 
             k("precheck.resolvers", "", "comma-separated HOST[:PORT] resolvers for CAA; empty uses the system's"),
             k("precheck.timeout", "PT1S", "per-try DNS timeout (Let's Encrypt uses a short one)"),

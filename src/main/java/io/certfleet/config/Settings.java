@@ -44,7 +44,9 @@ public record Settings(
     public record Pipeline(int parallelBatches, Duration freshFor, Duration authzReuseMargin, Duration pollInterval,
                            int maxAttempts,
                            int maxProductionReorders, Duration quarantineBackoff, Duration runTimeout,
-                           long stagingOrdersPer3h, long productionOrdersPer3h, long certificatesPerDomainPer7d) {
+                           long stagingOrdersPer3h, long productionOrdersPer3h, long certificatesPerDomainPer7d,
+                           long certificatesPerExactSetPer7d, long stagingFailedAuthorizationsPerHour,
+                           long productionFailedAuthorizationsPerHour, int pauseGuardFailures) {
     }
 
     public enum Grouping { CUSTOMER, PER_CUSTOMER }

@@ -175,7 +175,11 @@ public final class SettingsLoader {
                 duration("pipeline.run-timeout"),
                 intRange("budget.staging.new-orders-per-3h", 1, 1_000_000),
                 intRange("budget.production.new-orders-per-3h", 1, 1_000_000),
-                intRange("budget.production.certificates-per-domain-per-7d", 1, 1_000_000));
+                intRange("budget.production.certificates-per-domain-per-7d", 1, 1_000_000),
+                intRange("budget.production.certificates-per-exact-set-per-7d", 1, 1_000_000),
+                intRange("budget.staging.failed-authorizations-per-hour", 1, 1_000_000),
+                intRange("budget.production.failed-authorizations-per-hour", 1, 1_000_000),
+                intRange("budget.pause-guard-failures", 1, 1_000_000));
         var batch = new Settings.Batch(intRange("batch.max-names", 1, 100),
                 enumValue("batch.grouping", Settings.Grouping.class));
         var precheck = new Settings.Precheck(

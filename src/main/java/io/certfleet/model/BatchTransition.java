@@ -16,12 +16,33 @@ import java.util.Optional;
 public record BatchTransition(long batchId, BatchState newState, Optional<String> errorType,
                               Optional<String> errorDetail, Map<Long, Reason> quarantine, Backoff quarantineBackoff,
                               Map<Long, Reason> release, List<NewBatch> children,
-                              Optional<ParentUpdate> parentUpdate, Optional<Long> parkIn) {
+                              Optional<ParentUpdate> parentUpdate, Optional<Long> parkIn, Map<Long, Hold> hold) {
 
     public BatchTransition {
         quarantine = Map.copyOf(quarantine);
         release = Map.copyOf(release);
         children = List.copyOf(children);
+        hold = Map.copyOf(hold);
+    }
+
+    /** A transition that holds no name (see {@link #hold()}). */
+    public BatchTransition(long batchId, BatchState newState, Optional<String> errorType, Optional<String> errorDetail,
+                           Map<Long, Reason> quarantine, Backoff quarantineBackoff, Map<Long, Reason> release,
+                           List<NewBatch> children, Optional<ParentUpdate> parentUpdate, Optional<Long> parkIn) {
+        this(batchId, newState, errorType, errorDetail, quarantine, quarantineBackoff, release, children, parentUpdate,
+                parkIn, Map.of());
+    }
+
+    /**
+     * A name taken out of the batch that waits in {@code state} ({@code held} for a limit, {@code quarantined}
+     * when stopped for its own fault) until {@code until}, or, with no time, until an operator releases it.
+     */
+    public record Hold(Reason reason, DomainState state, Optional<java.time.Instant> until) {
+        public Hold {
+            if (state != DomainState.HELD && state != DomainState.QUARANTINED) {
+                throw new IllegalArgumentException("a name is held or quarantined, not " + state);
+            }
+        }
     }
 
     /**

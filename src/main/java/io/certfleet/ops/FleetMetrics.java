@@ -45,6 +45,13 @@ public final class FleetMetrics implements RequestListener {
     private final MultiGauge verdicts;
 
     public FleetMetrics(Supplier<FleetSnapshot> source, Clock clock, Duration refresh) {
+        this(source, clock, refresh, java.util.Map.of(CaEnvironment.PRODUCTION, PRODUCTION_ORDERS_PER_3H,
+                CaEnvironment.STAGING, STAGING_ORDERS_PER_3H));
+    }
+
+    /** @param newOrdersPer3h the configured new-orders-per-account limit of each environment */
+    public FleetMetrics(Supplier<FleetSnapshot> source, Clock clock, Duration refresh,
+                        java.util.Map<CaEnvironment, Long> newOrdersPer3h) {
         this.source = source;
         this.clock = clock;
         this.refresh = refresh;
@@ -64,7 +71,7 @@ public final class FleetMetrics implements RequestListener {
         Gauge.builder("certfleet_certificates_valid", this, m -> m.current().certificatesValid())
                 .description("valid production certificates").register(registry);
         for (CaEnvironment env : CaEnvironment.values()) {
-            long limit = env == CaEnvironment.PRODUCTION ? PRODUCTION_ORDERS_PER_3H : STAGING_ORDERS_PER_3H;
+            long limit = newOrdersPer3h.get(env);
             Gauge.builder("certfleet_budget_new_orders_left", this,
                             m -> Math.max(0, limit - m.current().newOrdersLast3h().getOrDefault(env, 0L)))
                     .tag("environment", env.wire()).description("new orders left in the CA's 3-hour window")

@@ -42,12 +42,14 @@ final class Admission {
     private final PipelineSettings settings;
     private final Clock clock;
     private final LedgerStore ledger;
+    private final LimitGuard guard;
 
-    Admission(PrecheckStore precheckStore, BatchStore batches, LedgerStore ledger, Prechecker prechecker,
-              PipelineSettings settings, Clock clock) {
+    Admission(PrecheckStore precheckStore, BatchStore batches, LedgerStore ledger, LimitGuard guard,
+              Prechecker prechecker, PipelineSettings settings, Clock clock) {
         this.precheckStore = precheckStore;
         this.batches = batches;
         this.ledger = ledger;
+        this.guard = guard;
         this.prechecker = prechecker;
         this.settings = settings;
         this.clock = clock;
@@ -58,15 +60,15 @@ final class Admission {
                   int stagingBatches, int productionBatches) {
     }
 
-    Report admit(Optional<Long> productionAccountId, Optional<Long> stagingAccountId) {
+    Report admit(LimitGuard.AccountIds accounts) {
         Instant started = clock.instant();
         List<DueDomain> due = precheckStore.dueDomains(started, MAX_DUE);
         if (due.isEmpty()) {
             return new Report(0, 0, 0, 0, Map.of(), false, 0, 0);
         }
-        Sorting sorted = sort(due, started, productionAccountId);
-        List<PrecheckRecord> records = new ArrayList<>();
         Map<String, Integer> heldBack = new TreeMap<>();
+        Sorting sorted = withoutHeldNames(sort(due, started, accounts.production()), accounts, started, heldBack, true);
+        List<PrecheckRecord> records = new ArrayList<>();
         List<DueDomain> fresh = sorted.fresh();
         List<DueDomain> toCheck = sorted.toCheck();
         for (DueDomain d : sorted.wildcards()) {
@@ -98,8 +100,8 @@ final class Admission {
         }
         precheckStore.record(CaEnvironment.PRODUCTION, "", run.degraded(), run.degradedReason(), started,
                 clock.instant(), records);
-        List<BatchTransition.NewBatch> newBatches = budgeted(allowed, fresh, due, productionAccountId,
-                stagingAccountId, started, heldBack, true);
+        List<BatchTransition.NewBatch> newBatches = budgeted(allowed, fresh, due, accounts, started, heldBack, true)
+                .batches();
         int staging = (int) newBatches.stream().filter(b -> b.environment() == CaEnvironment.STAGING).count();
         batches.createAll(newBatches);
         if (run.degraded()) {
@@ -111,6 +113,33 @@ final class Admission {
                 staging, newBatches.size() - staging);
         return new Report(due.size(), fresh.size(), toCheck.size(), allowed.size(), heldBack, run.degraded(), staging,
                 newBatches.size() - staging);
+    }
+
+    /**
+     * Takes out the names their own limits keep from being ordered now (the pause guard, the CA's 429 waits, failed
+     * authorizations per hour) before anything is spent on them: no pre-check, no packing. Counts them by reason;
+     * records them when {@code write}.
+     */
+    private Sorting withoutHeldNames(Sorting sorted, LimitGuard.AccountIds accounts, Instant now,
+                                     Map<String, Integer> heldBack, boolean write) {
+        List<DueDomain> candidates = new ArrayList<>(sorted.fresh());
+        candidates.addAll(sorted.toCheck());
+        List<io.certfleet.batch.NameLimits.Hold> holds = guard.nameHolds(candidates, accounts, now);
+        if (holds.isEmpty()) {
+            return sorted;
+        }
+        java.util.Set<Long> out = new java.util.HashSet<>();
+        for (var h : holds) {
+            out.add(h.domainId());
+            heldBack.merge(h.reason(), 1, Integer::sum);
+        }
+        if (write) {
+            guard.record(holds);
+            log.warn("admission: {} name(s) wait for their limits: {}", holds.size(), holds.stream()
+                    .map(io.certfleet.batch.NameLimits.Hold::reason).distinct().toList());
+        }
+        return new Sorting(sorted.wildcards(), sorted.fresh().stream().filter(d -> !out.contains(d.id())).toList(),
+                sorted.toCheck().stream().filter(d -> !out.contains(d.id())).toList(), sorted.validated());
     }
 
     /** Due names sorted by what admission does with them. */
@@ -142,15 +171,15 @@ final class Admission {
      * What {@link #admit} would do now, without pre-checking or writing anything: due names (including the names
      * of certificates due for renewal), sorted, and the batches they would form if every pre-check passed.
      */
-    Plan plan(Optional<Long> productionAccountId) {
+    Plan plan(LimitGuard.AccountIds accounts) {
         Instant now = clock.instant();
         List<DueDomain> due = new ArrayList<>(precheckStore.dueDomains(now, MAX_DUE));
         List<DueDomain> renewals = precheckStore.renewalCandidates(now);
         due.addAll(renewals);
-        Sorting sorted = sort(due, now, productionAccountId);
         Map<String, Integer> budgetHeld = new TreeMap<>();
-        List<BatchTransition.NewBatch> planned = budgeted(sorted.toCheck(), sorted.fresh(), due, productionAccountId,
-                Optional.empty(), now, budgetHeld, false);
+        Sorting sorted = withoutHeldNames(sort(due, now, accounts.production()), accounts, now, budgetHeld, false);
+        Budgeted budgeted = budgeted(sorted.toCheck(), sorted.fresh(), due, accounts, now, budgetHeld, false);
+        List<BatchTransition.NewBatch> planned = budgeted.batches();
         Map<Long, String> names = new java.util.HashMap<>();
         due.forEach(d -> names.put(d.id(), d.name().identifier()));
         List<Plan.Order> orders = new ArrayList<>();
@@ -162,7 +191,9 @@ final class Admission {
             }
         }
         return new Plan(now, due.size(), renewals.size(), sorted.toCheck().size(), sorted.fresh().size(),
-                sorted.wildcards().stream().map(d -> d.name().identifier()).toList(), orders, budgetHeld);
+                sorted.wildcards().stream().map(d -> d.name().identifier()).toList(), orders, budgetHeld,
+                new Plan.Spend(budgeted.use().stagingOrders(), budgeted.use().productionOrders(),
+                        budgeted.use().ariExemptOrders()));
     }
 
     private PrecheckRecord apply(DueDomain d, PrecheckResult r, Instant now) {
@@ -195,42 +226,29 @@ final class Admission {
     }
 
     /**
-     * Packs the allowed names (staging) and the fresh ones (production), then keeps to the CA's limits: orders
-     * that would go over the account's 3-hour new-order window, and names whose registered domain has used up its
-     * certificates for 7 days, wait (held, with the reason and the time they can go).
+     * Packs the allowed names (staging) and the fresh ones (production), then keeps to the CA's limits
+     * ({@link LimitGuard#allocate}): orders over an account's new-order window, names of a registered domain that
+     * used up its certificates for 7 days, and exact sets at their limit wait (held, with the reason and the time
+     * they can go). An order whose production order will replace a certificate inside its ARI window is exempt.
      */
-    private List<BatchTransition.NewBatch> budgeted(List<DueDomain> allowed, List<DueDomain> fresh, List<DueDomain> due,
-                                                    Optional<Long> productionAccountId, Optional<Long> stagingAccountId,
-                                                    Instant now, Map<String, Integer> heldBack, boolean write) {
+    private Budgeted budgeted(List<DueDomain> allowed, List<DueDomain> fresh, List<DueDomain> due,
+                              LimitGuard.AccountIds accounts, Instant now, Map<String, Integer> heldBack, boolean write) {
         Packer packer = new Packer(settings.maxNames(), settings.grouping());
         List<PlannedBatch> planned = new ArrayList<>(packer.pack(candidates(fresh)));
         int freshCount = planned.size();
         planned.addAll(packer.pack(candidates(allowed)));
         Map<Long, String> rd = new java.util.HashMap<>();
         due.forEach(d -> d.registeredDomain().ifPresent(r -> rd.put(d.id(), r)));
-        Duration threeHours = Duration.ofHours(3);
-        Duration week = Duration.ofDays(7);
-        long prodLeft = settings.budget().productionOrdersPer3h();
-        Instant freeAt = now.plus(threeHours);
-        if (productionAccountId.isPresent()) {
-            LedgerStore.Spent spent = ledger.newOrders(CaEnvironment.PRODUCTION, productionAccountId.get(), now, threeHours);
-            prodLeft -= spent.count();
-            freeAt = spent.oldest().map(t -> t.plus(threeHours)).orElse(freeAt);
+        List<Long> ids = planned.stream().flatMap(b -> b.members().stream()).map(Candidate::domainId).toList();
+        var windows = accounts.productionAri() ? guard.replaceableWindows(ids, now)
+                : Map.<Long, io.certfleet.model.RenewalWindow>of();
+        List<Budget.Order> orders = new ArrayList<>();
+        for (int i = 0; i < planned.size(); i++) {
+            PlannedBatch b = planned.get(i);
+            orders.add(new Budget.Order(b, i >= freshCount, guard.ariExempt(b.members().stream()
+                    .map(Candidate::domainId).toList(), accounts, windows, now)));
         }
-        long stagingLeft = settings.budget().stagingOrdersPer3h();
-        if (stagingAccountId.isPresent()) {
-            stagingLeft -= ledger.newOrders(CaEnvironment.STAGING, stagingAccountId.get(), now, threeHours).count();
-        }
-        Map<String, Long> certs = new java.util.HashMap<>();
-        Map<String, Instant> domainFree = new java.util.HashMap<>();
-        ledger.certificatesByRegisteredDomain(new java.util.HashSet<>(rd.values()), now, week).forEach((k, v) -> {
-            certs.put(k, v.count());
-            v.oldest().ifPresent(t -> domainFree.put(k, t.plus(week)));
-        });
-        // every planned order becomes one production order; staging orders are spent only by the non-fresh ones
-        long ordersLeft = Math.max(0, Math.min(prodLeft, freshCount + Math.max(0, stagingLeft)));
-        Budget.Allocation a = Budget.allocate(planned, rd, new Budget.Ledger(ordersLeft, freeAt, certs, domainFree,
-                settings.budget().certificatesPerDomainPer7d()));
+        Budget.Allocation a = guard.allocate(orders, rd, accounts, now);
         Map<Long, String[]> why = new java.util.HashMap<>();
         Map<Long, Instant> until = new java.util.HashMap<>();
         for (Budget.Held h : a.held()) {
@@ -250,7 +268,11 @@ final class Admission {
             out.add(new BatchTransition.NewBatch(env, b.customer(), Optional.empty(), Optional.empty(),
                     b.members().stream().map(Candidate::domainId).toList(), List.of(), Optional.empty(), 0));
         }
-        return out;
+        return new Budgeted(out, a.use());
+    }
+
+    /** The batches to create and the orders they would spend. */
+    private record Budgeted(List<BatchTransition.NewBatch> batches, Budget.Use use) {
     }
 
     private static List<Candidate> candidates(List<DueDomain> names) {

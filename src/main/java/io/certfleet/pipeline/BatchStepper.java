@@ -11,6 +11,7 @@ import io.certfleet.acme.IssuedCertificate;
 import io.certfleet.acme.Keys;
 import io.certfleet.acme.OrderState;
 import io.certfleet.acme.ProblemAttribution;
+import io.certfleet.acme.RenewalIds;
 import io.certfleet.batch.RenewalTiming;
 import io.certfleet.challenge.ChallengePublisher;
 import io.certfleet.model.Batch;
@@ -24,7 +25,7 @@ import io.certfleet.model.PrecheckRun;
 import io.certfleet.model.PrecheckVerdict;
 import io.certfleet.store.BatchStore;
 import io.certfleet.store.CertificateStore;
-import io.certfleet.store.LedgerStore;
+import io.certfleet.store.LimitStore;
 import io.certfleet.store.PrecheckStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,7 +45,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 
 /**
- * Advances one batch by one step: place the order, publish and trigger challenges, poll, finalize, download.
+ * Advances one batch by one step: place the order ({@link OrderPlacement}), publish and trigger challenges, poll,
+ * finalize, download.
  * Each step reads the batch from the database, makes its ACME requests, and records the outcome in one
  * transaction; a killed process resumes from the stored URLs. Nothing here sleeps: a batch that must wait gets a
  * {@code not_before} time. Failures go to {@link Isolator}.
@@ -63,11 +65,13 @@ final class BatchStepper {
     private final Clock clock;
     private final ExecutorService acmeIo;
     private final Isolator isolator;
-    private final LedgerStore ledger;
+    private final LimitStore limits;
+    private final OrderPlacement placement;
 
     BatchStepper(BatchStore batches, CertificateStore certificates, PrecheckStore precheckStore,
                  Map<CaEnvironment, CaSession> sessions, ChallengePublisher publisher, Prechecker prechecker,
-                 PipelineSettings settings, Keys.Type keyType, Clock clock, ExecutorService io) {
+                 PipelineSettings settings, Keys.Type keyType, Clock clock, ExecutorService io, LimitGuard guard,
+                 LimitStore limits) {
         this.batches = batches;
         this.certificates = certificates;
         this.precheckStore = precheckStore;
@@ -78,8 +82,9 @@ final class BatchStepper {
         this.keyType = keyType;
         this.clock = clock;
         this.acmeIo = io;
-        this.isolator = new Isolator(batches, certificates, settings, clock);
-        this.ledger = new LedgerStore(precheckStore.store());
+        this.limits = limits;
+        this.isolator = new Isolator(batches, certificates, guard, settings, clock);
+        this.placement = new OrderPlacement(batches, certificates, guard, keyType, settings.orderWindow(), clock);
     }
 
     void step(long batchId) {
@@ -90,7 +95,7 @@ final class BatchStepper {
         CaSession ca = sessions.get(b.environment());
         try {
             switch (b.state()) {
-                case PLANNED -> order(b, ca);
+                case PLANNED -> placement.order(b, ca);
                 case ORDERED, AUTHORIZING -> authorize(b, ca);
                 case FINALIZING -> complete(b, ca);
                 default -> throw new IllegalStateException(b + " is not open");
@@ -105,52 +110,6 @@ final class BatchStepper {
         } catch (CaException e) {
             isolator.caFault(b, ca, e, Optional.empty());
         }
-    }
-
-    private void order(Batch b, CaSession ca) throws CaException {
-        Optional<Instant> closed = settings.orderWindow().closedUntil(clock.instant());
-        if (closed.isPresent()) {
-            log.info("batch {}: the nightly order window is closed; the {} order waits until {}", b.id(),
-                    b.environment().wire(), closed.get());
-            batches.waitUntil(b.id(), closed.get(), "WINDOW_CLOSED", "new orders start only inside the nightly "
-                    + "window (schedule.cron + schedule.window); it opens next at " + closed.get());
-            return;
-        }
-        if (b.environment() == CaEnvironment.PRODUCTION && b.certKeyCiphertext().isEmpty()) {
-            // the key exists in the database before the CA can issue anything for it
-            KeyPair kp = Keys.generate(keyType);
-            batches.storeCertificateKey(b.id(), certificates.encryptKey(b.id(), Keys.toPem(kp).toCharArray()),
-                    keyType.name());
-        }
-        if (outOfOrders(b, ca)) {
-            return;
-        }
-        OrderState o = ca.account().newOrderForIdentifiers(b.identifiers());
-        batches.markOrdered(b.id(), ca.accountId(), o.url().toString());
-        certificates.recordEvent(b.environment(), Optional.of(ca.accountId()), Optional.of(b.id()), "NEW_ORDER", "ok",
-                Optional.empty(), Optional.empty(), b.identifiers(), Optional.empty());
-        log.info("batch {}: {} order placed for {} names at {}", b.id(), b.environment().wire(), b.members().size(),
-                o.url());
-    }
-
-    /**
-     * Keeps to the account's new-order limit (3-hour window) before the CA has to say no: a batch that would go
-     * over waits until the oldest order in the window leaves it. Waiting for budget is not a failure.
-     */
-    private boolean outOfOrders(Batch b, CaSession ca) {
-        Duration window = Duration.ofHours(3);
-        long limit = b.environment() == CaEnvironment.PRODUCTION ? settings.budget().productionOrdersPer3h()
-                : settings.budget().stagingOrdersPer3h();
-        LedgerStore.Spent spent = ledger.newOrders(b.environment(), ca.accountId(), clock.instant(), window);
-        if (spent.count() < limit) {
-            return false;
-        }
-        Instant until = spent.oldest().map(t -> t.plus(window)).orElse(clock.instant().plus(window));
-        log.warn("batch {}: the {} account placed {} of {} orders in the last 3 h; waiting until {}", b.id(),
-                b.environment().wire(), spent.count(), limit, until);
-        batches.waitUntil(b.id(), until, "BUDGET_NEW_ORDERS", spent.count() + " of " + limit
-                + " new orders used in the last 3 hours");
-        return true;
     }
 
     private void authorize(Batch b, CaSession ca) throws CaException {
@@ -250,10 +209,7 @@ final class BatchStepper {
         }
         batches.recordAuthorizations(b.id(), urls, triggered, valid);
         if (!invalid.isEmpty()) {
-            certificates.recordEvent(b.environment(), Optional.of(ca.accountId()), Optional.of(b.id()), "AUTHORIZATION",
-                    "invalid", Optional.empty(), Optional.of(invalid.values().iterator().next().detail()),
-                    invalid.keySet().stream().map(id -> identifierOf(b, id)).toList(), Optional.empty());
-            isolator.blameMembers(b, invalid);
+            isolator.blameMembers(b, invalid, failedAuthorizations(b, ca, invalid));
             return;
         }
         Instant next = wait.orElse(clock.instant().plus(settings.pollInterval()));
@@ -387,7 +343,7 @@ final class BatchStepper {
                 java.util.concurrent.ThreadLocalRandom.current());
         long id = certificates.storeIssued(b.id(), b.environment(), b.members().stream().map(BatchMember::domainId).toList(),
                 b.identifiers(), c.serialHex(), c.notBefore(), c.notAfter(), c.chainPem(), c.url().toString(),
-                renew.at(), renew.basis());
+                renew.at(), renew.basis(), ari, RenewalIds.of(c.chainPem()));
         certificates.recordEvent(b.environment(), Optional.of(ca.accountId()), Optional.of(b.id()), "CERTIFICATE", "ok",
                 Optional.empty(), Optional.empty(), b.identifiers(), Optional.empty());
         log.info("batch {}: certificate {} issued for {} names (serial {}, valid until {}, renews at {})", b.id(), id,
@@ -407,7 +363,7 @@ final class BatchStepper {
             a.http01().ifPresent(p -> publisher.withdraw(p.token()));
         }
         if (!invalid.isEmpty()) {
-            isolator.blameMembers(b, invalid);
+            isolator.blameMembers(b, invalid, failedAuthorizations(b, ca, invalid));
         } else if (o.error().isPresent()) {
             certificates.recordEvent(b.environment(), Optional.of(ca.accountId()), Optional.of(b.id()), "ORDER",
                     "invalid", Optional.of(o.error().get().type()), Optional.of(o.error().get().detail()),
@@ -417,6 +373,17 @@ final class BatchStepper {
         } else {
             isolator.expired(b, o.status().name().toLowerCase(java.util.Locale.ROOT));
         }
+    }
+
+    /**
+     * Records the failed validations in the ledger (failed authorizations per name per hour) and adds them to the
+     * names' consecutive failures; returns each name's run of failures now (for the pause guard).
+     */
+    private Map<Long, Integer> failedAuthorizations(Batch b, CaSession ca, Map<Long, BatchTransition.Reason> invalid) {
+        Map<Long, String> identifiers = new HashMap<>();
+        invalid.keySet().forEach(id -> identifiers.put(id, identifierOf(b, id)));
+        return limits.recordFailedAuthorizations(b.environment(), ca.accountId(), Optional.of(b.id()), identifiers,
+                invalid.values().iterator().next().detail(), clock.instant());
     }
 
     private void event(Batch b, CaSession ca, String request, String outcome, CaException e) {

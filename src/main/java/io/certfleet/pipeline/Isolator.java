@@ -3,6 +3,7 @@ package io.certfleet.pipeline;
 import io.certfleet.acme.CaException;
 import io.certfleet.acme.CaRateLimitedException;
 import io.certfleet.batch.Bisection;
+import io.certfleet.batch.NameLimits;
 import io.certfleet.model.Batch;
 import io.certfleet.model.BatchMember;
 import io.certfleet.model.BatchState;
@@ -11,6 +12,8 @@ import io.certfleet.model.BatchTransition.NewBatch;
 import io.certfleet.model.BatchTransition.Reason;
 import io.certfleet.model.BisectState;
 import io.certfleet.model.CaEnvironment;
+import io.certfleet.model.CaLimit;
+import io.certfleet.model.DomainState;
 import io.certfleet.model.CaProblem;
 import io.certfleet.store.BatchStore;
 import io.certfleet.store.CertificateStore;
@@ -38,12 +41,15 @@ final class Isolator {
 
     private final BatchStore batches;
     private final CertificateStore certificates;
+    private final LimitGuard guard;
     private final PipelineSettings settings;
     private final Clock clock;
 
-    Isolator(BatchStore batches, CertificateStore certificates, PipelineSettings settings, Clock clock) {
+    Isolator(BatchStore batches, CertificateStore certificates, LimitGuard guard, PipelineSettings settings,
+             Clock clock) {
         this.batches = batches;
         this.certificates = certificates;
+        this.guard = guard;
         this.settings = settings;
         this.clock = clock;
     }
@@ -70,7 +76,45 @@ final class Isolator {
 
     /** Quarantines the blamed members and orders the rest again (a cheap re-rehearsal: authorizations are reused). */
     void blameMembers(Batch b, Map<Long, Reason> blamed) {
-        List<Long> rest = b.members().stream().map(BatchMember::domainId).filter(id -> !blamed.containsKey(id)).toList();
+        blameMembers(b, blamed, Map.of());
+    }
+
+    /**
+     * As {@link #blameMembers(Batch, Map)} for names whose validation failed: a name whose consecutive failed
+     * authorizations reached the pause guard is stopped (quarantined, {@code PAUSE_GUARD}, no next attempt) until
+     * an operator releases it, long before Let's Encrypt would pause it for the account.
+     *
+     * @param streaks each name's consecutive failed authorizations, this failure included
+     */
+    void blameMembers(Batch b, Map<Long, Reason> blamed, Map<Long, Integer> streaks) {
+        Map<Long, Reason> quarantine = new HashMap<>();
+        Map<Long, BatchTransition.Hold> stop = new HashMap<>();
+        blamed.forEach((id, r) -> {
+            int streak = streaks.getOrDefault(id, 0);
+            if (streak >= settings.budget().pauseGuardFailures()) {
+                stop.put(id, stopped(NameLimits.PAUSE_GUARD, streak + " authorizations of this name failed in a row "
+                        + "(pause guard: " + settings.budget().pauseGuardFailures() + "); certfleet stops ordering it "
+                        + "until an operator fixes the cause and releases it (certfleet release NAME); the last "
+                        + "failure: " + r.detail()));
+            } else {
+                quarantine.put(id, r);
+            }
+        });
+        if (!stop.isEmpty()) {
+            log.warn("batch {}: {} name(s) reached the pause guard of {} failed authorizations in a row and stop until "
+                    + "released", b.id(), stop.size(), settings.budget().pauseGuardFailures());
+        }
+        takeOut(b, quarantine, stop);
+    }
+
+    private static BatchTransition.Hold stopped(String code, String detail) {
+        return new BatchTransition.Hold(new Reason(code, detail), DomainState.QUARANTINED, Optional.empty());
+    }
+
+    /** Takes the quarantined and held names out and orders the rest again. */
+    private void takeOut(Batch b, Map<Long, Reason> blamed, Map<Long, BatchTransition.Hold> hold) {
+        List<Long> rest = b.members().stream().map(BatchMember::domainId)
+                .filter(id -> !blamed.containsKey(id) && !hold.containsKey(id)).toList();
         List<NewBatch> children = new ArrayList<>();
         Map<Long, Reason> release = new HashMap<>();
         Optional<Long> parent = Optional.of(b.id());
@@ -90,11 +134,13 @@ final class Isolator {
                         List.copyOf(new LinkedHashSet<>(next)), List.of(), Optional.empty(), b.attempts() + 1));
             }
         }
-        log.info("batch {}: {} name(s) blamed and quarantined ({}); {} go on in a new {} batch", b.id(), blamed.size(),
-                blamed.values().stream().map(Reason::code).distinct().toList(), next.size(), b.environment().wire());
+        log.info("batch {}: {} name(s) blamed and quarantined ({}); {} go on in a new {} batch", b.id(),
+                blamed.size() + hold.size(), java.util.stream.Stream.concat(blamed.values().stream(),
+                        hold.values().stream().map(BatchTransition.Hold::reason)).map(Reason::code).distinct().toList(),
+                next.size(), b.environment().wire());
         batches.apply(new BatchTransition(b.id(), BatchState.FAILED, Optional.of("BLAMED"),
-                Optional.of(blamed.size() + " name(s) blamed"), blamed, backoff(), release, children,
-                Optional.empty(), Optional.empty()));
+                Optional.of((blamed.size() + hold.size()) + " name(s) blamed"), blamed, backoff(), release, children,
+                Optional.empty(), Optional.empty(), hold));
     }
 
     /** A failure that names nobody. */
@@ -216,30 +262,75 @@ final class Isolator {
                 b.attempts() + 1)), Optional.empty(), Optional.empty()));
     }
 
-    /** A 429: wait until the CA's Retry-After; a paused name is taken out with the unpause URL for the operator. */
+    /**
+     * A 429. A paused name is stopped with the unpause URL for the operator (until released). Otherwise the CA's
+     * Retry-After is stored for the limit's scope (durable, honoured by admission and before every order): the
+     * account (the batch waits), a registered domain or names (those names of the batch leave it and wait; the
+     * rest is ordered at once). A 429 certfleet cannot scope makes the batch wait.
+     */
     void rateLimited(Batch b, CaSession ca, CaRateLimitedException e) {
         certificates.recordEvent(b.environment(), Optional.of(ca.accountId()), Optional.of(b.id()), e.request().name(),
                 e.paused() ? "paused" : "rate-limited", e.problem().map(CaProblem::type), Optional.ofNullable(e.getMessage()),
                 b.identifiers(), e.retryAfter());
         if (e.paused() && !e.blame().namesNobody()) {
-            Map<Long, Reason> paused = new HashMap<>();
+            Map<Long, BatchTransition.Hold> paused = new HashMap<>();
             for (BatchMember m : b.members()) {
                 if (e.blame().names().contains(m.identifier())) {
-                    paused.put(m.domainId(), new Reason("CA_PAUSED", "Let's Encrypt paused issuance for this name on "
+                    paused.put(m.domainId(), stopped("CA_PAUSED", "Let's Encrypt paused issuance for this name on "
                             + "account " + ca.accountUrl() + "; an operator must unpause it at "
-                            + e.unpauseUrl().map(Object::toString).orElse("the URL in the CA's message")));
+                            + e.unpauseUrl().map(Object::toString).orElse("the URL in the CA's message")
+                            + ", then release it (certfleet release NAME)"));
                 }
             }
             if (!paused.isEmpty()) {
-                blameMembers(b, paused);
+                log.warn("batch {}: Let's Encrypt paused {} name(s) for the account; they stop until an operator "
+                        + "unpauses and releases them", b.id(), paused.size());
+                takeOut(b, Map.of(), paused);
                 return;
             }
+        }
+        Optional<CaLimit> limit = e.limit();
+        if (limit.isPresent() && e.retryAfter().isPresent() && scoped(b, ca, e, limit.get(), e.retryAfter().get())) {
+            return;
         }
         Instant until = e.retryAfter().orElse(clock.instant().plus(PipelineSettings.backoff(settings.caBackoff(),
                 settings.quarantineBackoffMax(), b.caFailures())));
         log.warn("batch {}: {} rate limited at {}; waiting until {}: {}", b.id(), b.environment().wire(),
                 e.request(), until, e.scope());
-        batches.defer(b.id(), until, "RATE_LIMITED", e.scope());
+        batches.defer(b.id(), until, limit.map(CaLimit::rateLimitedReason).orElse("RATE_LIMITED"), e.scope());
+    }
+
+    /**
+     * Stores the 429's wait for its scope and takes the batch's names in the scope out (before the order exists);
+     * returns false when the batch itself must wait (account scope, a placed order, a bisection probe, or a
+     * scope certfleet could not read).
+     */
+    private boolean scoped(Batch b, CaSession ca, CaRateLimitedException e, CaLimit limit, Instant until) {
+        Set<String> subjects = switch (limit.scope()) {
+            case ACCOUNT -> Set.of("");
+            case REGISTERED_DOMAIN -> e.limitSubject().map(Set::of).orElse(Set.of());
+            case NAME -> limit == CaLimit.EXACT_SET ? Set.copyOf(b.identifiers())
+                    : e.limitSubject().map(Set::of).orElse(Set.of());
+        };
+        if (subjects.isEmpty()) {
+            return false;
+        }
+        String detail = e.problem().map(CaProblem::detail).orElse(e.scope());
+        guard.recordWaits(b.environment(), limit, subjects, until, detail, ca.accountId(), b.id());
+        List<Long> inScope = guard.membersInScope(b, limit, subjects);
+        log.warn("batch {}: {} answered 429 ({}) for {}; stored until {}", b.id(), b.environment().wire(),
+                limit.wire(), limit.scope() == CaLimit.Scope.ACCOUNT ? "the account" : subjects, until);
+        if (inScope.isEmpty() || b.state() != BatchState.PLANNED || !b.probeIds().isEmpty()) {
+            return false;
+        }
+        Map<Long, BatchTransition.Hold> holds = new HashMap<>();
+        Reason why = new Reason(limit.rateLimitedReason(), "Let's Encrypt " + b.environment().wire()
+                + " answered 429 until " + until + ": " + detail);
+        inScope.forEach(id -> holds.put(id, new BatchTransition.Hold(why, DomainState.HELD, Optional.of(until))));
+        int left = batches.holdMembers(b.id(), holds);
+        log.info("batch {}: {} name(s) in the limit's scope wait until {}; {} name(s) are ordered without them",
+                b.id(), holds.size(), until, left);
+        return true;
     }
 
     /** The CA could not serve the step, or refused it for a reason that is ours: retry with backoff, or give up. */

@@ -6,6 +6,7 @@ import io.certfleet.model.CaEnvironment;
 import io.certfleet.store.BatchStore;
 import io.certfleet.store.CertificateStore;
 import io.certfleet.store.LedgerStore;
+import io.certfleet.store.LimitStore;
 import io.certfleet.store.PrecheckStore;
 import io.certfleet.store.ReportStore;
 import io.certfleet.store.SecretBox;
@@ -61,10 +62,11 @@ public final class Pipeline implements AutoCloseable {
         this.stepPool = Executors.newFixedThreadPool(settings.parallelBatches(), daemonThreads("certfleet-step"));
         // several acme4j sessions work each order's authorizations in parallel (a session makes one call at a time)
         this.acmePool = Executors.newFixedThreadPool(4 * settings.parallelBatches(), daemonThreads("certfleet-acme"));
-        this.admission = new Admission(precheckStore, batches, new LedgerStore(precheckStore.store()), prechecker,
-                settings, clock);
+        LedgerStore ledger = new LedgerStore(precheckStore.store());
+        LimitGuard guard = new LimitGuard(ledger, new LimitStore(precheckStore.store()), settings);
+        this.admission = new Admission(precheckStore, batches, ledger, guard, prechecker, settings, clock);
         this.stepper = new BatchStepper(batches, certificates, precheckStore, this.sessions, publisher, prechecker,
-                settings, keyType, clock, acmePool);
+                settings, keyType, clock, acmePool, guard, new LimitStore(precheckStore.store()));
     }
 
     private static java.util.concurrent.ThreadFactory daemonThreads(String name) {
@@ -112,14 +114,18 @@ public final class Pipeline implements AutoCloseable {
      * What the next run would do, without contacting any CA or DNS server and without writing anything.
      *
      * @param productionAccountId the stored production account (its validations decide what is fresh)
+     * @param stagingAccountId    the stored staging account (its ledger counts against staging's limits)
+     * @param productionAri       the production CA offered ARI when certfleet last connected
      */
     public static Plan plan(PrecheckStore precheckStore, BatchStore batches, PipelineSettings settings, Clock clock,
-                            Optional<Long> productionAccountId) {
+                            Optional<Long> productionAccountId, Optional<Long> stagingAccountId, boolean productionAri) {
         Prechecker none = (ids, env) -> {
             throw new IllegalStateException("a plan does not pre-check");
         };
-        return new Admission(precheckStore, batches, new LedgerStore(precheckStore.store()), none, settings, clock)
-                .plan(productionAccountId);
+        LedgerStore ledger = new LedgerStore(precheckStore.store());
+        LimitGuard guard = new LimitGuard(ledger, new LimitStore(precheckStore.store()), settings);
+        return new Admission(precheckStore, batches, ledger, guard, none, settings, clock)
+                .plan(new LimitGuard.AccountIds(stagingAccountId, productionAccountId, productionAri));
     }
 
     /**
@@ -127,9 +133,11 @@ public final class Pipeline implements AutoCloseable {
      * that finds another admitting skips admission and steps the batches that one creates.
      */
     public Admission.Report admit() {
-        return precheckStore.store().exclusively("certfleet-admission", () -> admission.admit(
-                        Optional.ofNullable(sessions.get(CaEnvironment.PRODUCTION)).map(CaSession::accountId),
-                        Optional.ofNullable(sessions.get(CaEnvironment.STAGING)).map(CaSession::accountId)))
+        Optional<CaSession> production = Optional.ofNullable(sessions.get(CaEnvironment.PRODUCTION));
+        LimitGuard.AccountIds accounts = new LimitGuard.AccountIds(
+                Optional.ofNullable(sessions.get(CaEnvironment.STAGING)).map(CaSession::accountId),
+                production.map(CaSession::accountId), production.map(CaSession::renewalInfo).orElse(false));
+        return precheckStore.store().exclusively("certfleet-admission", () -> admission.admit(accounts))
                 .orElseGet(() -> {
                     log.info("admission: another node is admitting; this one only steps batches");
                     return new Admission.Report(0, 0, 0, 0, Map.of(), false, 0, 0);

@@ -32,11 +32,33 @@ public record PipelineSettings(int maxNames, Packer.Grouping grouping, Duration 
                                Duration quarantineBackoff, Duration quarantineBackoffMax, Duration caBackoff,
                                Duration authzReuseMargin, Limits budget, OrderWindow orderWindow) {
 
-    /** The CA's limits: new orders per account per 3 h (staging, production), certificates per registered domain
-     * per 7 days (production). */
-    public record Limits(long stagingOrdersPer3h, long productionOrdersPer3h, long certificatesPerDomainPer7d) {
+    /**
+     * The CA's limits certfleet keeps to by itself (le-behaviour.md §5), and its own pause guard.
+     *
+     * @param stagingOrdersPer3h                  new orders per account per 3 hours at staging
+     * @param productionOrdersPer3h               the same at production
+     * @param certificatesPerDomainPer7d          production certificates per registered domain per 7 days
+     * @param certificatesPerExactSetPer7d        production certificates per exact set of names per 7 days
+     * @param stagingFailedAuthorizationsPerHour  failed authorizations per name per account per hour at staging
+     * @param productionFailedAuthorizationsPerHour the same at production
+     * @param pauseGuardFailures                  consecutive failed authorizations of a name (for one account) at
+     *                                            which certfleet stops ordering it until an operator releases it
+     */
+    public record Limits(long stagingOrdersPer3h, long productionOrdersPer3h, long certificatesPerDomainPer7d,
+                         long certificatesPerExactSetPer7d, long stagingFailedAuthorizationsPerHour,
+                         long productionFailedAuthorizationsPerHour, int pauseGuardFailures) {
+        /** Let's Encrypt's published values (staging's for staging), and a pause guard of 10 failures. */
         public static Limits letsEncrypt() {
-            return new Limits(1500, 300, 50);
+            return new Limits(1500, 300, 50, 5, 200, 5, 10);
+        }
+
+        public long ordersPer3h(io.certfleet.model.CaEnvironment env) {
+            return env == io.certfleet.model.CaEnvironment.PRODUCTION ? productionOrdersPer3h : stagingOrdersPer3h;
+        }
+
+        public long failedAuthorizationsPerHour(io.certfleet.model.CaEnvironment env) {
+            return env == io.certfleet.model.CaEnvironment.PRODUCTION ? productionFailedAuthorizationsPerHour
+                    : stagingFailedAuthorizationsPerHour;
         }
     }
 

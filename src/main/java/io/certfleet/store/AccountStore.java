@@ -81,6 +81,19 @@ public final class AccountStore {
                 .setParameter("env", env.wire()).setParameter("dir", directoryUrl).uniqueResultOptional());
     }
 
+    /** Remembers whether the account's directory offered ARI ({@code renewalInfo}) at the last connect. */
+    public void recordRenewalInfo(long accountId, boolean offered) {
+        store.inTransaction(s -> s.doReturningWork(c -> Jdbc.update(c,
+                "UPDATE acme_account SET renewal_info = ? WHERE id = ?", offered, accountId)));
+    }
+
+    /** Whether the directory of the account stored for {@code env} at {@code directoryUrl} offered ARI when last seen. */
+    public boolean renewalInfo(CaEnvironment env, String directoryUrl) {
+        return store.inTransaction(s -> s.doReturningWork(c -> Jdbc.query(c,
+                "SELECT renewal_info FROM acme_account WHERE environment = ? AND directory_url = ?",
+                rs -> rs.getBoolean(1), env.wire(), directoryUrl).stream().findFirst().orElse(false)));
+    }
+
     /** The account URL stored for {@code env} (any directory), without decrypting anything. */
     public Optional<String> accountUrl(CaEnvironment env) {
         return store.inTransaction(s -> s.createSelectionQuery(

@@ -195,6 +195,69 @@ public final class BatchStore {
     }
 
     /**
+     * Takes names out of a batch that has not placed its order yet, before it does: each waits as its
+     * {@link BatchTransition.Hold} says (held until a time, or stopped). The batch keeps its other names; when none
+     * is left it is {@code abandoned} with the first hold's reason. One transaction.
+     *
+     * @return how many members the batch has left
+     */
+    public int holdMembers(long batchId, Map<Long, BatchTransition.Hold> holds) {
+        return store.inTransaction(s -> s.doReturningWork(c -> {
+            Instant now = Instant.now();
+            for (var h : holds.entrySet()) {
+                holdMember(c, batchId, h.getKey(), h.getValue(), now);
+            }
+            int left = Jdbc.query(c, "SELECT count(*) FROM batch_member WHERE batch_id = ? AND active",
+                    rs -> rs.getInt(1), batchId).get(0);
+            if (left == 0 && !holds.isEmpty()) {
+                BatchTransition.Reason first = holds.values().iterator().next().reason();
+                Jdbc.update(c, """
+                        UPDATE batch SET state = 'abandoned', error_type = ?, error_detail = ?, not_before = NULL,
+                               lease_owner = NULL, lease_until = NULL, updated_at = ? WHERE id = ?""",
+                        first.code(), "every name was taken out before the order: " + first.detail(), now, batchId);
+            }
+            return left;
+        }));
+    }
+
+    private static void holdMember(Connection c, long batchId, long domainId, BatchTransition.Hold h, Instant now)
+            throws SQLException {
+        Jdbc.update(c, """
+                UPDATE batch_member SET active = false, outcome = ?, outcome_detail = ?
+                WHERE batch_id = ? AND domain_id = ?""", h.reason().code(), h.reason().detail(), batchId, domainId);
+        Jdbc.update(c, "UPDATE batch_member SET active = false WHERE domain_id = ? AND active", domainId);
+        Jdbc.update(c, """
+                UPDATE domain SET state = ?, reason_code = ?, reason_detail = ?, next_attempt_at = ?,
+                       attempts = attempts + CASE WHEN ? = 'quarantined' THEN 1 ELSE 0 END, updated_at = ?
+                WHERE id = ? AND state NOT IN ('issued', 'removed')""",
+                h.state().wire(), h.reason().code(), h.reason().detail(), h.until(), h.state().wire(), now, domainId);
+    }
+
+    /** The certificate a production batch's order replaces (ARI), and whether the CA refused that. */
+    public record Replaces(Optional<Long> certificateId, boolean refused) {
+    }
+
+    public Replaces replaces(long batchId) {
+        return store.inTransaction(s -> s.doReturningWork(c -> Jdbc.query(c,
+                "SELECT replaces_certificate_id, replaces_refused FROM batch WHERE id = ?",
+                rs -> new Replaces(Jdbc.optLong(rs, "replaces_certificate_id"), rs.getBoolean("replaces_refused")),
+                batchId).get(0)));
+    }
+
+    /** Remembers, before the order is placed, the certificate the batch's order replaces. */
+    public void setReplaces(long batchId, long certificateId) {
+        store.inTransaction(s -> s.doReturningWork(c -> Jdbc.update(c,
+                "UPDATE batch SET replaces_certificate_id = ?, updated_at = now() WHERE id = ?", certificateId, batchId)));
+    }
+
+    /** The CA refused the replacement (e.g. {@code alreadyReplaced}): the batch orders without {@code replaces}. */
+    public void refuseReplaces(long batchId, String detail) {
+        store.inTransaction(s -> s.doReturningWork(c -> Jdbc.update(c, """
+                UPDATE batch SET replaces_certificate_id = NULL, replaces_refused = true, error_type = 'REPLACES_REFUSED',
+                       error_detail = ?, updated_at = now() WHERE id = ?""", detail, batchId)));
+    }
+
+    /**
      * Stores the encrypted certificate key before finalize, so a crash after finalize loses nothing.
      *
      * @throws SecretBox.WrongKeyException when the secrets key was rotated away from the ciphertext's key
@@ -230,6 +293,9 @@ public final class BatchStore {
                         q.getValue().code(), q.getValue().detail(), now,
                         (double) t.quarantineBackoff().first().toSeconds(), (double) t.quarantineBackoff().max().toSeconds(),
                         now, q.getKey());
+            }
+            for (var h : t.hold().entrySet()) {
+                holdMember(c, t.batchId(), h.getKey(), h.getValue(), now);
             }
             if (t.parkIn().isPresent()) {
                 Jdbc.update(c, """

@@ -2,10 +2,12 @@ package io.certfleet.store;
 
 import io.certfleet.model.CaEnvironment;
 import io.certfleet.model.IssuedCertificateRecord;
+import io.certfleet.model.RenewalWindow;
 
 import java.sql.Array;
 import java.time.Instant;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
 
@@ -53,6 +55,18 @@ public final class CertificateStore {
     public long storeIssued(long batchId, CaEnvironment env, List<Long> domainIds, List<String> names, String serial,
                             Instant notBefore, Instant notAfter, String chainPem, String certificateUrl,
                             Instant renewAt, String renewBasis) {
+        return storeIssued(batchId, env, domainIds, names, serial, notBefore, notAfter, chainPem, certificateUrl,
+                renewAt, renewBasis, Optional.empty(), Optional.empty());
+    }
+
+    /**
+     * As above, with the CA's ARI window of the certificate (when the CA offers ARI) and its ARI CertID, so a
+     * renewal can carry {@code replaces} and tell whether it is inside the window.
+     */
+    public long storeIssued(long batchId, CaEnvironment env, List<Long> domainIds, List<String> names, String serial,
+                            Instant notBefore, Instant notAfter, String chainPem, String certificateUrl,
+                            Instant renewAt, String renewBasis, Optional<RenewalWindow> ari,
+                            Optional<String> ariCertId) {
         return store.inTransaction(s -> s.doReturningWork(c -> {
             Instant now = Instant.now();
             List<Long> existing = Jdbc.query(c, "SELECT id FROM certificate WHERE environment = ? AND serial = ?",
@@ -62,11 +76,12 @@ public final class CertificateStore {
                 id = Jdbc.insertReturningId(c, """
                         INSERT INTO certificate (environment, batch_id, names, serial, not_before, not_after, chain_pem,
                                                  key_algorithm, key_ciphertext, certificate_url, renew_at, renew_basis,
-                                                 created_at)
-                        SELECT ?, id, ?, ?, ?, ?, ?, cert_key_algorithm, cert_key_ciphertext, ?, ?, ?, ? FROM batch
-                        WHERE id = ?""",
+                                                 created_at, ari_window_start, ari_window_end, ari_cert_id)
+                        SELECT ?, id, ?, ?, ?, ?, ?, cert_key_algorithm, cert_key_ciphertext, ?, ?, ?, ?, ?, ?, ?
+                        FROM batch WHERE id = ?""",
                         env.wire(), Jdbc.TextArray.of(names), serial, notBefore, notAfter, chainPem, certificateUrl,
-                        renewAt, renewBasis, now, batchId);
+                        renewAt, renewBasis, now, ari.map(RenewalWindow::start), ari.map(RenewalWindow::end), ariCertId,
+                        batchId);
                 Jdbc.update(c, "INSERT INTO certificate_name (certificate_id, domain_id) SELECT ?, unnest(?::bigint[])",
                         id, Jdbc.LongArray.of(domainIds));
                 // an older certificate is replaced once every name it still serves is in a newer one
@@ -116,15 +131,89 @@ public final class CertificateStore {
                 now, now)));
     }
 
-    /** Records (or refreshes) when a name was last validated in an environment, for fresh-skip and operators. */
+    /**
+     * Records (or refreshes) when a name was last validated in an environment, for fresh-skip and operators, and
+     * resets its consecutive failed authorizations for the account.
+     */
     public void recordValidation(long domainId, CaEnvironment env, long accountId, Instant validatedAt,
                                  String authzUrl, Optional<Instant> expires) {
+        store.inTransaction(s -> s.doReturningWork(c -> {
+            Jdbc.update(c, """
+                    INSERT INTO validation (domain_id, environment, account_id, validated_at, authz_url, authz_expires)
+                    VALUES (?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (domain_id, environment, account_id) DO UPDATE SET validated_at = excluded.validated_at,
+                        authz_url = excluded.authz_url, authz_expires = excluded.authz_expires, recorded_at = now()""",
+                    domainId, env.wire(), accountId, validatedAt, authzUrl, expires);
+            // a valid authorization ends the name's run of failures for this account, as at Let's Encrypt
+            return Jdbc.update(c, "DELETE FROM authz_failure_streak WHERE domain_id = ? AND environment = ? AND account_id = ?",
+                    domainId, env.wire(), accountId);
+        }));
+    }
+
+    /**
+     * A production certificate a new order for these names could replace (ARI): unexpired, not replaced by a newer
+     * certificate of ours, and not the {@code replaces} of another order the CA may still hold (a batch that placed
+     * its order and is open, or issued). One inside its ARI window wins (only such a replacement is exempt from the
+     * CA's limits), then the one sharing the most names, then the newest.
+     *
+     * @param batchId the batch that would carry {@code replaces} (its own claim does not count)
+     */
+    public Optional<Replaceable> replaceable(long batchId, Collection<Long> domainIds, Instant now) {
+        if (domainIds.isEmpty()) {
+            return Optional.empty();
+        }
+        return store.inTransaction(s -> s.doReturningWork(c -> Jdbc.query(c, """
+                SELECT x.id, x.chain_pem, x.ari_cert_id, x.ari_window_start, x.ari_window_end, count(*) AS shared
+                FROM certificate x JOIN certificate_name cn ON cn.certificate_id = x.id
+                WHERE x.environment = 'production' AND x.replaced_by_id IS NULL AND x.not_after > ?
+                  AND cn.domain_id = ANY(?)
+                  AND NOT EXISTS (SELECT 1 FROM batch o WHERE o.replaces_certificate_id = x.id AND o.id <> ?
+                                  AND o.state IN ('ordered', 'authorizing', 'finalizing', 'issued'))
+                GROUP BY x.id
+                ORDER BY (x.ari_window_start <= ? AND ? < x.ari_window_end) IS TRUE DESC, shared DESC, x.id DESC
+                LIMIT 1""",
+                rs -> new Replaceable(rs.getLong("id"), rs.getString("chain_pem"),
+                        Optional.ofNullable(rs.getString("ari_cert_id")), window(rs)),
+                now, Jdbc.LongArray.of(domainIds), batchId, now, now).stream().findFirst()));
+    }
+
+    /** The certificate a batch's order replaces, by id. */
+    public Optional<Replaceable> replaceableById(long certificateId) {
+        return store.inTransaction(s -> s.doReturningWork(c -> Jdbc.query(c, """
+                SELECT id, chain_pem, ari_cert_id, ari_window_start, ari_window_end FROM certificate WHERE id = ?""",
+                rs -> new Replaceable(rs.getLong("id"), rs.getString("chain_pem"),
+                        Optional.ofNullable(rs.getString("ari_cert_id")), window(rs)), certificateId)
+                .stream().findFirst()));
+    }
+
+    private static Optional<RenewalWindow> window(java.sql.ResultSet rs) throws java.sql.SQLException {
+        Optional<Instant> start = Jdbc.instant(rs, "ari_window_start");
+        Optional<Instant> end = Jdbc.instant(rs, "ari_window_end");
+        return start.isPresent() && end.isPresent() ? Optional.of(new RenewalWindow(start.get(), end.get(),
+                Optional.empty())) : Optional.empty();
+    }
+
+    /**
+     * A certificate a renewal may name in ARI {@code replaces}: its chain (the leaf gives the CertID), the CertID
+     * when stored, and the CA's renewal window when it offered ARI.
+     */
+    public record Replaceable(long id, String chainPem, Optional<String> ariCertId, Optional<RenewalWindow> window) {
+        /** Let's Encrypt exempts a replacement from its limits only inside the replaced certificate's window. */
+        public boolean inWindow(Instant now) {
+            return window.filter(w -> !now.isBefore(w.start()) && now.isBefore(w.end())).isPresent();
+        }
+    }
+
+    /**
+     * A new order placed: the ledger's {@code NEW_ORDER ok} event, with the ARI CertID it replaces and whether it
+     * was exempt from the CA's limits (exempt orders spend no new-order budget).
+     */
+    public void recordNewOrder(CaEnvironment env, long accountId, long batchId, List<String> identifiers,
+                               Optional<String> replaces, boolean limitsExempt) {
         store.inTransaction(s -> s.doReturningWork(c -> Jdbc.update(c, """
-                INSERT INTO validation (domain_id, environment, account_id, validated_at, authz_url, authz_expires)
-                VALUES (?, ?, ?, ?, ?, ?)
-                ON CONFLICT (domain_id, environment, account_id) DO UPDATE SET validated_at = excluded.validated_at,
-                    authz_url = excluded.authz_url, authz_expires = excluded.authz_expires, recorded_at = now()""",
-                domainId, env.wire(), accountId, validatedAt, authzUrl, expires)));
+                INSERT INTO ca_event (environment, account_id, batch_id, request, outcome, identifiers, replaces,
+                                      limits_exempt) VALUES (?, ?, ?, 'NEW_ORDER', 'ok', ?, ?, ?)""",
+                env.wire(), accountId, batchId, Jdbc.TextArray.of(identifiers), replaces, limitsExempt)));
     }
 
     /** One ACME request's outcome, for the rate-limit ledger and for operators. */

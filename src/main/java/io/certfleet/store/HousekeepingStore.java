@@ -2,7 +2,7 @@ package io.certfleet.store;
 
 import java.time.Instant;
 
-/** Deletes what has outlived its use: expired HTTP-01 tokens and CA events older than the ledger needs. */
+/** Deletes what has outlived its use: expired HTTP-01 tokens, CA events older than the ledger needs, ended 429 waits. */
 public final class HousekeepingStore {
     private final Store store;
 
@@ -20,5 +20,10 @@ public final class HousekeepingStore {
     public int deleteEventsBefore(Instant before) {
         return store.inTransaction(s -> s.createMutationQuery("delete from CaEventEntity e where e.occurredAt < :before")
                 .setParameter("before", before).executeUpdate());
+    }
+
+    /** @return how many of the CA's 429 waits that ended before {@code before} were deleted */
+    public int deleteWaitsEndedBefore(Instant before) {
+        return new LimitStore(store).deleteWaitsEndedBefore(before);
     }
 }

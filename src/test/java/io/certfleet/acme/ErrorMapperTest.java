@@ -78,6 +78,18 @@ class ErrorMapperTest {
         assertThat(rl.paused()).isFalse();
         assertThat(rl.scope()).contains("too many failed authorizations (5)");
         assertThat(rl.blame().names()).containsExactly("flaky.example.net");
+        assertThat(rl.limit()).hasValue(io.certfleet.model.CaLimit.FAILED_AUTHORIZATIONS);
+        assertThat(rl.limitSubject()).hasValue("flaky.example.net");
+    }
+
+    @Test
+    void aRateLimitWithoutRetryAfterHeaderTakesTheTimeFromTheDetail() throws Exception {
+        CaException e = mapper.map(new AcmeRateLimitedException(problem("ratelimit-exact-set"), null, List.of()),
+                CaRequest.NEW_ORDER, Optional.empty(), ORDER);
+        CaRateLimitedException rl = (CaRateLimitedException) e;
+        assertThat(rl.retryAfter()).hasValue(Instant.parse("2026-08-30T10:00:00Z"));
+        assertThat(rl.limit()).hasValue(io.certfleet.model.CaLimit.EXACT_SET);
+        assertThat(rl.blame().namesNobody()).isTrue();
     }
 
     @Test

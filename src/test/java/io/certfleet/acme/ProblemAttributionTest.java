@@ -3,6 +3,7 @@ package io.certfleet.acme;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.certfleet.model.Blame;
+import io.certfleet.model.CaLimit;
 import io.certfleet.model.CaProblem;
 import java.io.IOException;
 import java.io.InputStream;
@@ -121,5 +122,35 @@ class ProblemAttributionTest {
         Blame b = ProblemAttribution.attribute(p, ORDER);
         assertThat(b.names()).containsExactly("bad.example.com");
         assertThat(b.basis()).isEqualTo(Blame.Basis.DETAIL_TEXT);
+    }
+
+    @Test
+    void eachRateLimitWordingNamesItsLimitAndItsSubject() {
+        assertThat(ProblemAttribution.limitOf(recorded("ratelimit-orders").detail())).hasValue(CaLimit.NEW_ORDERS);
+        assertThat(ProblemAttribution.limitSubject(recorded("ratelimit-orders").detail())).isEmpty();
+        assertThat(ProblemAttribution.limitOf(recorded("ratelimit-registered-domain").detail()))
+                .hasValue(CaLimit.CERTIFICATES_PER_DOMAIN);
+        assertThat(ProblemAttribution.limitSubject(recorded("ratelimit-registered-domain").detail()))
+                .hasValue("example.net");
+        assertThat(ProblemAttribution.limitOf(recorded("ratelimit-exact-set").detail())).hasValue(CaLimit.EXACT_SET);
+        assertThat(ProblemAttribution.limitSubject(recorded("ratelimit-exact-set").detail())).isEmpty();
+        assertThat(ProblemAttribution.limitOf(recorded("ratelimit-failed-authz").detail()))
+                .hasValue(CaLimit.FAILED_AUTHORIZATIONS);
+        assertThat(ProblemAttribution.limitSubject(recorded("ratelimit-failed-authz").detail()))
+                .hasValue("flaky.example.net");
+    }
+
+    @Test
+    void thePausedWordingAndUnknownWordingsNameNoLimit() {
+        assertThat(ProblemAttribution.limitOf(recorded("paused").detail())).isEmpty();
+        assertThat(ProblemAttribution.limitOf("too many new registrations (10) from this IP address in the last "
+                + "3h0m0s, retry after 2026-08-30 10:00:00 UTC")).isEmpty();
+    }
+
+    @Test
+    void theRetryAfterTimeOfTheDetailIsReadWhenTheHeaderIsMissing() {
+        assertThat(ProblemAttribution.retryAfterInDetail(recorded("ratelimit-exact-set").detail()))
+                .hasValue(java.time.Instant.parse("2026-08-30T10:00:00Z"));
+        assertThat(ProblemAttribution.retryAfterInDetail("too many new orders, retry after soon")).isEmpty();
     }
 }

@@ -108,9 +108,18 @@ class AdminViewsIT {
                 + " (now() - interval '1 hour', 'production', 2, 'NEW_ORDER', 'rate-limited'),"
                 + " (now() - interval '4 hours', 'production', 2, 'NEW_ORDER', 'ok'),"
                 + " (now() - interval '1 hour', 'production', 2, 'FINALIZE', 'ok')");
+        // an ARI renewal inside its window does not count against the new-order limit
+        exec("INSERT INTO ca_event (occurred_at, environment, account_id, request, outcome, limits_exempt) VALUES"
+                + " (now() - interval '1 hour', 'production', 2, 'NEW_ORDER', 'ok', true)");
+        // failed authorizations: two for a.shop.example in the hour, one older than the hour
+        exec("INSERT INTO ca_event (occurred_at, environment, account_id, request, outcome, identifiers) VALUES"
+                + " (now() - interval '50 minutes', 'production', 2, 'AUTHORIZATION', 'invalid', '{a.shop.example}'),"
+                + " (now() - interval '10 minutes', 'production', 2, 'AUTHORIZATION', 'invalid', '{a.shop.example}'),"
+                + " (now() - interval '2 hours', 'production', 2, 'AUTHORIZATION', 'invalid', '{b.shop.example}')");
         exec("INSERT INTO budget_limit (limit_name, environment, limit_value, recorded_by) VALUES"
                 + " ('NEW_ORDERS', 'production', 300, 'node-a:1'), ('NEW_ORDERS', 'staging', 1500, 'node-a:1'),"
-                + " ('CERTIFICATES_PER_DOMAIN', 'production', 50, 'node-a:1')");
+                + " ('CERTIFICATES_PER_DOMAIN', 'production', 50, 'node-a:1'), ('EXACT_SET', 'production', 5, 'node-a:1'),"
+                + " ('FAILED_AUTHORIZATIONS', 'production', 5, 'node-a:1')");
         exec("INSERT INTO domain (name, input, registered_domain) VALUES ('x.other.example', 'x', 'other.example')");
         long c1 = certificate("production", "'{a.shop.example,b.shop.example}'", "now() + interval '1920 hours'", "NULL", "NULL");
         exec("UPDATE certificate SET created_at = now() - interval '144 hours' WHERE id = " + c1);
@@ -127,6 +136,9 @@ class AdminViewsIT {
         assertThat(r).containsExactly(
                 budget("CERTIFICATES_PER_DOMAIN", "production", "registered_domain", "other.example", 1, 50, "168:00:00", 168),
                 budget("CERTIFICATES_PER_DOMAIN", "production", "registered_domain", "shop.example", 2, 50, "168:00:00", 24),
+                budget("EXACT_SET", "production", "exact_set", "a.shop.example,b.shop.example", 1, 5, "168:00:00", 24),
+                budget("EXACT_SET", "production", "exact_set", "c.shop.example,x.other.example", 1, 5, "168:00:00", 168),
+                budget("FAILED_AUTHORIZATIONS", "production", "name", "a.shop.example", 2, 5, "01:00:00", 0),
                 budget("NEW_ORDERS", "production", "account", "https://p.test/acct/7", 2, 300, "03:00:00", 1),
                 budget("NEW_ORDERS", "staging", "account", "https://s.test/acct/1", 0, 1500, "03:00:00", null));
 

@@ -68,7 +68,7 @@ public final class TestDatabase {
         try (Connection c = database.dataSource().getConnection(); Statement s = c.createStatement()) {
             s.execute("TRUNCATE domain, precheck_run, precheck_result, acme_account, batch, batch_member, validation,"
                     + " certificate, certificate_name, http01_token, ca_event, secret_key_check, secret_key_rotation,"
-                    + " fleet_history, issuance_run, budget_limit RESTART IDENTITY CASCADE");
+                    + " fleet_history, issuance_run, budget_limit, ca_limit_wait, authz_failure_streak RESTART IDENTITY CASCADE");
         } catch (SQLException e) {
             throw new IllegalStateException(e);
         }

@@ -82,6 +82,11 @@ public final class BoulderProxy implements AutoCloseable {
     private final Map<Endpoint, AtomicInteger> injected = new ConcurrentHashMap<>();
     private volatile Optional<Instant[]> renewalWindow = Optional.empty();
     private final Set<String> asyncCaaFailures = ConcurrentHashMap.newKeySet();
+    /** ARI CertID → the DNS names of certificates downloaded through the proxy. */
+    private final Map<String, Set<String>> certificatesSeen = new ConcurrentHashMap<>();
+    private final Set<String> replaced = ConcurrentHashMap.newKeySet();
+    private final List<Replacement> replacements = new CopyOnWriteArrayList<>();
+    private final AtomicInteger newOrdersWithoutReplaces = new AtomicInteger();
 
     private BoulderProxy(HttpsServer server, ExecutorService executor, URI upstream, HttpClient http) {
         this.server = server;
@@ -147,6 +152,9 @@ public final class BoulderProxy implements AutoCloseable {
         delays.clear();
         renewalWindow = Optional.empty();
         asyncCaaFailures.clear();
+        replaced.clear();
+        replacements.clear();
+        newOrdersWithoutReplaces.set(0);
     }
 
     // --- Boulder shapes ------------------------------------------------------------------------------------------
@@ -235,6 +243,47 @@ public final class BoulderProxy implements AutoCloseable {
         });
     }
 
+    /**
+     * New-order with any of {@code names} is refused by the certificates-per-registered-domain limit of
+     * {@code registeredDomain}: 429 + Retry-After, Boulder's wording.
+     */
+    public void certificatesPerDomainLimitAtNewOrder(String registeredDomain, Set<String> names, Duration retryAfter) {
+        rules.add((e, req) -> hits(e, Endpoint.NEW_ORDER, req, names).isEmpty() ? Optional.empty()
+                : Optional.of(rateLimited("too many certificates (50) already issued for \"" + registeredDomain
+                        + "\" in the last 168h0m0s, retry after " + boulderTime(retryAfter) + ": see "
+                        + "https://letsencrypt.org/docs/rate-limits/#new-certificates-per-registered-domain", retryAfter)));
+    }
+
+    /** The next {@code times} new orders are refused by the account's new-orders limit: 429 + Retry-After. */
+    public void newOrdersLimit(int times, Duration retryAfter) {
+        AtomicInteger left = new AtomicInteger(times);
+        rules.add((e, req) -> e == Endpoint.NEW_ORDER && left.getAndDecrement() > 0
+                ? Optional.of(rateLimited("too many new orders (300) from this account in the last 3h0m0s, retry after "
+                        + boulderTime(retryAfter) + ": see https://letsencrypt.org/docs/rate-limits/#new-orders-per-account",
+                        retryAfter))
+                : Optional.empty());
+    }
+
+    /** New-order with any of {@code names} is refused by the certificates-per-exact-set limit: 429 + Retry-After. */
+    public void exactSetLimitAtNewOrder(Set<String> names, Duration retryAfter) {
+        rules.add((e, req) -> hits(e, Endpoint.NEW_ORDER, req, names).isEmpty() ? Optional.empty()
+                : Optional.of(rateLimited("too many certificates (5) already issued for this exact set of identifiers "
+                        + "in the last 168h0m0s, retry after " + boulderTime(retryAfter) + ": see "
+                        + "https://letsencrypt.org/docs/rate-limits/#new-certificates-per-exact-set-of-hostnames",
+                        retryAfter)));
+    }
+
+    private static Canned rateLimited(String detail, Duration retryAfter) {
+        return problemResponse(problem("rateLimited", detail, 429), 429, Map.of("Retry-After",
+                Long.toString(retryAfter.toSeconds()), "Link", "<https://letsencrypt.org/docs/rate-limits>;rel=\"help\""));
+    }
+
+    /** Boulder's {@code retry after} time format: {@code 2026-08-30 10:00:00 UTC}. */
+    private static String boulderTime(Duration from) {
+        return java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss 'UTC'")
+                .withZone(java.time.ZoneOffset.UTC).format(Instant.now().plus(from));
+    }
+
     /** New-order with any of {@code names} is refused as paused: 429 without Retry-After, naming an unpause URL. */
     public void pauseAtNewOrder(Set<String> names) {
         rules.add((e, req) -> {
@@ -283,9 +332,41 @@ public final class BoulderProxy implements AutoCloseable {
                 : Optional.empty());
     }
 
-    /** Advertises {@code renewalInfo} in the directory and answers every ARI query with this window. */
+    /**
+     * Advertises {@code renewalInfo} in the directory and answers every ARI query with this window. New orders
+     * then get Boulder's {@code replaces} checks (as Let's Encrypt, which Pebble 2.4.0 does not know): the CertID
+     * must be of a certificate downloaded through this proxy ({@code malformed} otherwise), share an identifier with
+     * the order ({@code malformed}), and not be replaced by an earlier order already ({@code alreadyReplaced}, 409).
+     * Every new order's {@code replaces} is recorded ({@link #replacements()}).
+     */
     public void serveRenewalInfo(Instant windowStart, Instant windowEnd) {
         renewalWindow = Optional.of(new Instant[] {windowStart, windowEnd});
+    }
+
+    /**
+     * One new order that carried {@code replaces}: the CertID, the order's names, the names of the certificate it
+     * names (empty when no certificate with that CertID went through this proxy), and the status the proxy or the
+     * CA answered.
+     */
+    public record Replacement(String replaces, Set<String> orderNames, Set<String> replacedNames, int status) {
+        public boolean sharesAName() {
+            return orderNames.stream().anyMatch(replacedNames::contains);
+        }
+    }
+
+    /** The new orders that carried {@code replaces}, in order. */
+    public List<Replacement> replacements() {
+        return List.copyOf(replacements);
+    }
+
+    /** From now on the certificate of this CertID counts as replaced by an earlier order ({@code alreadyReplaced}). */
+    public void markReplaced(String certId) {
+        replaced.add(certId);
+    }
+
+    /** New orders received without {@code replaces}. */
+    public int newOrdersWithoutReplaces() {
+        return newOrdersWithoutReplaces.get();
     }
 
     // --- plumbing ------------------------------------------------------------------------------------------------
@@ -322,6 +403,18 @@ public final class BoulderProxy implements AutoCloseable {
                 }
             }
             Set<String> names = namesOf(endpoint, body);
+            Optional<String> replaces = endpoint == Endpoint.NEW_ORDER ? replacesOf(body) : Optional.empty();
+            if (endpoint == Endpoint.NEW_ORDER && replaces.isEmpty()) {
+                newOrdersWithoutReplaces.incrementAndGet();
+            }
+            if (replaces.isPresent() && renewalWindow.isPresent()) {
+                Optional<Canned> refused = checkReplaces(replaces.get(), names);
+                if (refused.isPresent()) {
+                    injected.computeIfAbsent(endpoint, k -> new AtomicInteger()).incrementAndGet();
+                    send(ex, refused.get());
+                    return;
+                }
+            }
             for (Rule r : rules) {
                 Optional<Canned> c = r.apply(endpoint, names);
                 if (c.isPresent()) {
@@ -333,7 +426,14 @@ public final class BoulderProxy implements AutoCloseable {
                     return;
                 }
             }
-            forward(ex, endpoint, body);
+            int status = forward(ex, endpoint, body);
+            if (replaces.isPresent()) {
+                if (status == 201) {
+                    replaced.add(replaces.get());
+                }
+                replacements.add(new Replacement(replaces.get(), names,
+                        certificatesSeen.getOrDefault(replaces.get(), Set.of()), status));
+            }
         } catch (RuntimeException | InterruptedException e) {
             byte[] msg = ("proxy failure: " + e).getBytes(StandardCharsets.UTF_8);
             ex.sendResponseHeaders(502, msg.length);
@@ -344,7 +444,61 @@ public final class BoulderProxy implements AutoCloseable {
         }
     }
 
-    private void forward(HttpExchange ex, Endpoint endpoint, byte[] body) throws IOException, InterruptedException {
+    /** Boulder's checks of {@code replaces} (wfe.go validateReplacementOrder), simplified: no account check. */
+    private Optional<Canned> checkReplaces(String certId, Set<String> names) {
+        Set<String> replacedNames = certificatesSeen.get(certId);
+        Canned c = null;
+        if (replacedNames == null) {
+            c = problemResponse(problem("malformed", "while parsing ARI CertID an error occurred: no certificate "
+                    + certId + " was issued here", 400), 400, Map.of());
+        } else if (names.stream().noneMatch(replacedNames::contains)) {
+            c = problemResponse(problem("malformed", "while checking that this order is a replacement: identifiers in "
+                    + "this order do not match any identifiers in the certificate being replaced", 400), 400, Map.of());
+        } else if (replaced.contains(certId)) {
+            c = problemResponse(problem("alreadyReplaced", "cannot indicate an order replaces certificate with serial "
+                    + "\"" + certId + "\", which already has a replacement order", 409), 409, Map.of());
+        }
+        if (c != null) {
+            replacements.add(new Replacement(certId, names, replacedNames == null ? Set.of() : replacedNames, c.status()));
+        }
+        return Optional.ofNullable(c);
+    }
+
+    /** The {@code replaces} field of a new-order request's payload. */
+    static Optional<String> replacesOf(byte[] body) {
+        if (body.length == 0) {
+            return Optional.empty();
+        }
+        String payload = Json.read(body).path("payload").asText("");
+        if (payload.isEmpty()) {
+            return Optional.empty();
+        }
+        JsonNode r = Json.read(Base64.getUrlDecoder().decode(payload)).path("replaces");
+        return r.isTextual() ? Optional.of(r.asText()) : Optional.empty();
+    }
+
+    /** Remembers the ARI CertID and DNS names of a certificate chain downloaded through the proxy. */
+    private void remember(byte[] pemChain) {
+        try {
+            var certs = java.security.cert.CertificateFactory.getInstance("X.509")
+                    .generateCertificates(new java.io.ByteArrayInputStream(pemChain));
+            if (!certs.isEmpty() && certs.iterator().next() instanceof java.security.cert.X509Certificate leaf) {
+                Set<String> dns = new TreeSet<>();
+                if (leaf.getSubjectAlternativeNames() != null) {
+                    for (List<?> san : leaf.getSubjectAlternativeNames()) {
+                        if (Integer.valueOf(2).equals(san.get(0))) {
+                            dns.add(((String) san.get(1)).toLowerCase(Locale.ROOT));
+                        }
+                    }
+                }
+                certificatesSeen.put(org.shredzone.acme4j.toolbox.AcmeUtils.getRenewalUniqueIdentifier(leaf), dns);
+            }
+        } catch (java.security.cert.CertificateException | RuntimeException unreadable) {
+            // not a certificate chain: nothing to remember
+        }
+    }
+
+    private int forward(HttpExchange ex, Endpoint endpoint, byte[] body) throws IOException, InterruptedException {
         URI target = upstream.resolve(ex.getRequestURI().getRawPath()
                 + (ex.getRequestURI().getRawQuery() == null ? "" : "?" + ex.getRequestURI().getRawQuery()));
         HttpRequest.Builder rb = HttpRequest.newBuilder(target).timeout(Duration.ofSeconds(30))
@@ -386,12 +540,16 @@ public final class BoulderProxy implements AutoCloseable {
                 out = Json.write(dir).getBytes(StandardCharsets.UTF_8);
             }
         }
+        if (endpoint == Endpoint.CERTIFICATE && resp.statusCode() == 200) {
+            remember(out);
+        }
         headers.forEach((k, v) -> ex.getResponseHeaders().set(k, v));
         boolean noBody = ex.getRequestMethod().equals("HEAD") || resp.statusCode() == 204 || out.length == 0;
         ex.sendResponseHeaders(resp.statusCode(), noBody ? -1 : out.length);
         if (!noBody) {
             ex.getResponseBody().write(out);
         }
+        return resp.statusCode();
     }
 
     /** Turns a processing/valid order containing a configured name into an invalid one with order.error. */
