@@ -64,7 +64,8 @@ class DaemonIT {
                  var rs = st.executeQuery("SELECT string_agg(limit_name || '/' || environment || '=' || limit_value,"
                          + " ',' ORDER BY limit_name, environment) FROM budget_limit")) {
                 rs.next();
-                assertThat(rs.getString(1)).isEqualTo("CERTIFICATES_PER_DOMAIN/production=50,"
+                assertThat(rs.getString(1)).isEqualTo("CERTIFICATES_PER_DOMAIN/production=50,EXACT_SET/production=5,"
+                        + "FAILED_AUTHORIZATIONS/production=5,FAILED_AUTHORIZATIONS/staging=200,"
                         + "NEW_ORDERS/production=250,NEW_ORDERS/staging=1500");
             }
         } finally {
