@@ -34,6 +34,7 @@ import java.util.concurrent.TimeUnit;
 public final class Pipeline implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Pipeline.class);
     static final Duration LEASE = Duration.ofMinutes(2);
+    static final Duration DATABASE_RETRY = Duration.ofSeconds(3);
 
     private final BatchStore batches;
     private final ReportStore reports;
@@ -178,9 +179,12 @@ public final class Pipeline implements AutoCloseable {
                 log.error("batch {}: could not record the wait", id, again);
             }
         } catch (RuntimeException e) {
-            log.error("batch {}: step failed; it is retried in {}", id, settings.caBackoff(), e);
+            // a database that went away (restart, failover) is usually back in seconds: retry soon, not after the
+            // CA backoff; the step's transaction rolled back, so it simply runs again
+            Duration retry = databaseUnavailable(e) ? DATABASE_RETRY : settings.caBackoff();
+            log.error("batch {}: step failed; it is retried in {}", id, retry, e);
             try {
-                batches.defer(id, clock.instant().plus(settings.caBackoff()), e.getClass().getSimpleName(),
+                batches.defer(id, clock.instant().plus(retry), e.getClass().getSimpleName(),
                         String.valueOf(e.getMessage()));
             } catch (RuntimeException again) {
                 log.error("batch {}: could not record the failure", id, again);
@@ -192,6 +196,23 @@ public final class Pipeline implements AutoCloseable {
                 log.warn("batch {}: releasing the lease failed (it expires by itself): {}", id, e.toString());
             }
         }
+    }
+
+    /**
+     * True when the failure is the database connection's (SQLState class 08, connection exception, or 57P, the
+     * server shutting down), found anywhere in the cause chain.
+     */
+    static boolean databaseUnavailable(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof java.sql.SQLTransientConnectionException) {
+                return true;
+            }
+            if (t instanceof java.sql.SQLException sql && sql.getSQLState() != null
+                    && (sql.getSQLState().startsWith("08") || sql.getSQLState().startsWith("57P"))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
