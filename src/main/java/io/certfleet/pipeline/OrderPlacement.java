@@ -84,8 +84,7 @@ final class OrderPlacement {
             }
             throw e;
         }
-        batches.markOrdered(b.id(), ca.accountId(), o.url().toString());
-        certificates.recordNewOrder(b.environment(), ca.accountId(), b.id(), b.identifiers(), certId, exempt);
+        batches.markOrdered(b.id(), ca.accountId(), o.url().toString(), b.environment(), b.identifiers(), certId, exempt);
         log.info("batch {}: {} order placed for {} names at {}{}", b.id(), b.environment().wire(), b.members().size(),
                 o.url(), certId.map(id -> " replacing certificate " + replaces.get().id() + " (ARI " + id + ")"
                         + (exempt ? ", inside its renewal window: exempt from the CA's limits" : "")).orElse(""));

@@ -145,12 +145,19 @@ public final class BatchStore {
         }, id).stream().findFirst().orElseThrow(() -> new IllegalArgumentException("no batch " + id));
     }
 
-    /** Records the order's URL and account; the batch becomes {@code ordered}. */
-    public void markOrdered(long batchId, long accountId, String orderUrl) {
-        store.inTransaction(s -> s.doReturningWork(c -> Jdbc.update(c, """
-                UPDATE batch SET state = 'ordered', account_id = ?, order_url = ?, not_before = NULL, ca_failures = 0,
-                       error_type = NULL,
-                       error_detail = NULL, updated_at = now() WHERE id = ?""", accountId, orderUrl, batchId)));
+    /** Records the order's URL and account, and the new order in the ledger ({@code ca_event}); the batch becomes
+     * {@code ordered}. */
+    public void markOrdered(long batchId, long accountId, String orderUrl, CaEnvironment env, List<String> identifiers,
+                            Optional<String> replaces, boolean limitsExempt) {
+        // the order's URL and its ledger entry commit together: a kill between them would leave an order the
+        // new-order limit never counts
+        store.inTransaction(s -> s.doReturningWork(c -> {
+            Jdbc.update(c, """
+                    UPDATE batch SET state = 'ordered', account_id = ?, order_url = ?, not_before = NULL, ca_failures = 0,
+                           error_type = NULL, error_detail = NULL, updated_at = now() WHERE id = ?""",
+                    accountId, orderUrl, batchId);
+            return CertificateStore.insertNewOrderEvent(c, env, accountId, batchId, identifiers, replaces, limitsExempt);
+        }));
     }
 
     /** Remembers where each member's authorization lives and which challenges were triggered. */

@@ -210,10 +210,18 @@ public final class CertificateStore {
      */
     public void recordNewOrder(CaEnvironment env, long accountId, long batchId, List<String> identifiers,
                                Optional<String> replaces, boolean limitsExempt) {
-        store.inTransaction(s -> s.doReturningWork(c -> Jdbc.update(c, """
+        store.inTransaction(s -> s.doReturningWork(c -> insertNewOrderEvent(c, env, accountId, batchId, identifiers,
+                replaces, limitsExempt)));
+    }
+
+    /** The ledger's row for a placed order, on the caller's connection (so it commits with the batch's URL). */
+    static int insertNewOrderEvent(java.sql.Connection c, CaEnvironment env, long accountId, long batchId,
+                                   List<String> identifiers, Optional<String> replaces, boolean limitsExempt)
+            throws java.sql.SQLException {
+        return Jdbc.update(c, """
                 INSERT INTO ca_event (environment, account_id, batch_id, request, outcome, identifiers, replaces,
                                       limits_exempt) VALUES (?, ?, ?, 'NEW_ORDER', 'ok', ?, ?, ?)""",
-                env.wire(), accountId, batchId, Jdbc.TextArray.of(identifiers), replaces, limitsExempt)));
+                env.wire(), accountId, batchId, Jdbc.TextArray.of(identifiers), replaces, limitsExempt);
     }
 
     /** One ACME request's outcome, for the rate-limit ledger and for operators. */

@@ -178,6 +178,25 @@ class LimitStoreIT {
     }
 
     @Test
+    void anOrderedBatchAndItsLedgerEntryAreWrittenTogether() throws SQLException {
+        long batch = batches.create(new BatchTransition.NewBatch(CaEnvironment.PRODUCTION, Optional.empty(),
+                Optional.empty(), Optional.empty(), List.of(id("a.shop.example")), List.of(), Optional.empty(), 0));
+        batches.markOrdered(batch, account, "https://ca.test/order/1", CaEnvironment.PRODUCTION,
+                List.of("a.shop.example"), Optional.empty(), false);
+        assertThat(batches.load(batch).state()).isEqualTo(BatchState.ORDERED);
+        assertThat(count("SELECT count(*) FROM ca_event WHERE request = 'NEW_ORDER' AND outcome = 'ok' AND batch_id = "
+                + batch + " AND identifiers = '{a.shop.example}' AND NOT limits_exempt")).isEqualTo(1);
+        // an order that cannot be recorded (no such account) leaves neither the URL nor a ledger row
+        long other = batches.create(new BatchTransition.NewBatch(CaEnvironment.PRODUCTION, Optional.empty(),
+                Optional.empty(), Optional.empty(), List.of(id("www.other.org")), List.of(), Optional.empty(), 0));
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> batches.markOrdered(other, 999_999,
+                "https://ca.test/order/2", CaEnvironment.PRODUCTION, List.of("www.other.org"), Optional.empty(), false));
+        assertThat(batches.load(other).state()).isEqualTo(BatchState.PLANNED);
+        assertThat(batches.load(other).orderUrl()).isEmpty();
+        assertThat(count("SELECT count(*) FROM ca_event WHERE batch_id = " + other)).isZero();
+    }
+
+    @Test
     void aStoppedNameInATransitionIsQuarantinedWithoutANextAttempt() throws SQLException {
         long batch = batches.create(new BatchTransition.NewBatch(CaEnvironment.STAGING, Optional.empty(),
                 Optional.empty(), Optional.empty(), List.of(id("a.shop.example"), id("www.other.org")), List.of(),
