@@ -236,7 +236,7 @@ SELECT d.id                           AS domain_id,
        d.state,
        a.environment,
        substring(d.reason_detail FROM 'on account (\S+);') AS account_url,
-       substring(d.reason_detail FROM 'unpause it at (https?://\S+)') AS unpause_url,
+       substring(d.reason_detail FROM 'unpause it at (https?://[^[:space:],]+)') AS unpause_url,
        d.updated_at                   AS paused_at,
        d.next_attempt_at              AS next_attempt,
        d.reason_detail                AS detail

@@ -242,7 +242,7 @@ public final class HtmlReport {
      * passed around; {@code v_paused_names} has the whole URL.
      */
     static String redact(String detail) {
-        return detail.replaceAll("jwt=[^\\s&\"'<>]+", "jwt=… (see v_paused_names)");
+        return detail.replaceAll("jwt=[^\\s&\"'<>,]+", "jwt=… (see v_paused_names)");
     }
 
     private void row(String label, String value) {

@@ -152,8 +152,8 @@ class AdminViewsIT {
         // the detail exactly as pipeline/Isolator.rateLimited writes it
         exec("UPDATE domain SET state = 'quarantined', reason_code = 'CA_PAUSED', next_attempt_at = now() + interval '1 hour',"
                 + " reason_detail = 'Let''s Encrypt paused issuance for this name on account https://p.test/acct/7;"
-                + " an operator must unpause it at https://portal.letsencrypt.test/sfe/v1/unpause?jwt=eyJh.e30.c2ln'"
-                + " WHERE name = 'b.shop.example'");
+                + " an operator must unpause it at https://portal.letsencrypt.test/sfe/v1/unpause?jwt=eyJh.e30.c2ln,"
+                + " then release it (certfleet release NAME)' WHERE name = 'b.shop.example'");
         exec("UPDATE domain SET state = 'quarantined', reason_code = 'CA_PAUSED',"
                 + " reason_detail = 'Let''s Encrypt paused issuance for this name on account https://p.test/acct/7;"
                 + " an operator must unpause it at the URL in the CA''s message' WHERE name = 'c.shop.example'");
