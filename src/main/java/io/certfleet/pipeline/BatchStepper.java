@@ -64,6 +64,7 @@ final class BatchStepper {
     private final ExecutorService acmeIo;
     private final Isolator isolator;
     private final LedgerStore ledger;
+    private final Triggers triggers = new Triggers();
 
     BatchStepper(BatchStore batches, CertificateStore certificates, PrecheckStore precheckStore,
                  Map<CaEnvironment, CaSession> sessions, ChallengePublisher publisher, Prechecker prechecker,
@@ -177,6 +178,7 @@ final class BatchStepper {
                     Http01Proof p = a.http01().get();
                     publisher.publish(new Http01Token(p.token(), p.content(), a.identifier(), env,
                             Optional.of(u.toString()), a.expires().orElse(clock.instant().plus(Duration.ofDays(1)))));
+                    triggers.triggering(u);
                     ca.account().triggerChallenge(p.url());
                     triggered = true;
                 }
@@ -214,6 +216,7 @@ final class BatchStepper {
         List<Long> triggered = new ArrayList<>();
         List<Long> valid = new ArrayList<>();
         Map<Long, BatchTransition.Reason> invalid = new HashMap<>();
+        Map<Long, AuthorizationState> failed = new HashMap<>();
         Optional<Instant> wait = Optional.empty();
         for (AuthzResult r : results) {
             AuthorizationState a = r.state();
@@ -235,6 +238,7 @@ final class BatchStepper {
                     invalid.put(m.domainId(), a.error().map(p -> Reasons.of(p, b.environment().wire() + " validation"))
                             .orElse(new BatchTransition.Reason("CA_AUTHORIZATION_INVALID",
                                     b.environment().wire() + " authorization " + a.url() + " is invalid")));
+                    failed.put(m.domainId(), a);
                     a.http01().ifPresent(p -> publisher.withdraw(p.token()));
                 }
                 default -> wait = later(wait, a.retryAfter());
@@ -245,7 +249,7 @@ final class BatchStepper {
             certificates.recordEvent(b.environment(), Optional.of(ca.accountId()), Optional.of(b.id()), "AUTHORIZATION",
                     "invalid", Optional.empty(), Optional.of(invalid.values().iterator().next().detail()),
                     invalid.keySet().stream().map(id -> identifierOf(b, id)).toList(), Optional.empty());
-            isolator.blameMembers(b, invalid);
+            invalidAuthorizations(b, invalid, failed);
             return;
         }
         Instant next = wait.orElse(clock.instant().plus(settings.pollInterval()));
@@ -289,7 +293,18 @@ final class BatchStepper {
         batches.recordAuthorizations(b.id(), urls, List.of(), valid);
     }
 
+    /** Blames the members whose authorizations turned invalid, or retries them (see {@link Triggers}). */
+    private void invalidAuthorizations(Batch b, Map<Long, BatchTransition.Reason> invalid,
+                                       Map<Long, AuthorizationState> failed) {
+        Triggers.Verdict v = triggers.judge(b.environment(), invalid, failed, batches::retriedBefore);
+        v.retried().keySet().forEach(id -> log.warn("batch {}: {} failed {} validation with a connection error, but an "
+                + "earlier process triggered its challenge and may have stopped before the CA connected; it is "
+                + "ordered again, not quarantined", b.id(), identifierOf(b, id), b.environment().wire()));
+        isolator.blameMembers(b, v.blamed(), v.retried());
+    }
+
     private void validated(Batch b, CaSession ca, BatchMember m, AuthorizationState a) {
+        triggers.ended(a.url());
         Instant at = a.http01().flatMap(Http01Proof::validated).orElse(clock.instant());
         certificates.recordValidation(m.domainId(), b.environment(), ca.accountId(), at, a.url().toString(), a.expires());
         a.http01().ifPresent(p -> publisher.withdraw(p.token()));
@@ -389,17 +404,19 @@ final class BatchStepper {
     private void failedOrder(Batch b, CaSession ca, OrderState o) throws CaException {
         Map<String, BatchMember> byIdentifier = byIdentifier(b);
         Map<Long, BatchTransition.Reason> invalid = new HashMap<>();
+        Map<Long, AuthorizationState> failed = new HashMap<>();
         for (AuthzResult r : fetchAll(ca, o.authorizations(), false, b.environment())) {
             AuthorizationState a = r.state();
             BatchMember m = byIdentifier.get(a.identifier());
             if (m != null && a.status() == CaStatus.INVALID) {
                 invalid.put(m.domainId(), a.error().map(p -> Reasons.of(p, b.environment().wire() + " validation"))
                         .orElse(new BatchTransition.Reason("CA_AUTHORIZATION_INVALID", "authorization invalid")));
+                failed.put(m.domainId(), a);
             }
             a.http01().ifPresent(p -> publisher.withdraw(p.token()));
         }
         if (!invalid.isEmpty()) {
-            isolator.blameMembers(b, invalid);
+            invalidAuthorizations(b, invalid, failed);
         } else if (o.error().isPresent()) {
             certificates.recordEvent(b.environment(), Optional.of(ca.accountId()), Optional.of(b.id()), "ORDER",
                     "invalid", Optional.of(o.error().get().type()), Optional.of(o.error().get().detail()),

@@ -70,6 +70,14 @@ final class Isolator {
 
     /** Quarantines the blamed members and orders the rest again (a cheap re-rehearsal: authorizations are reused). */
     void blameMembers(Batch b, Map<Long, Reason> blamed) {
+        blameMembers(b, blamed, Map.of());
+    }
+
+    /**
+     * Quarantines the blamed members and orders the rest again; the {@code retried} ones (failed, but maybe not
+     * by their own fault) go on with the rest, their reason recorded.
+     */
+    void blameMembers(Batch b, Map<Long, Reason> blamed, Map<Long, Reason> retried) {
         List<Long> rest = b.members().stream().map(BatchMember::domainId).filter(id -> !blamed.containsKey(id)).toList();
         List<NewBatch> children = new ArrayList<>();
         Map<Long, Reason> release = new HashMap<>();
@@ -90,11 +98,12 @@ final class Isolator {
                         List.copyOf(new LinkedHashSet<>(next)), List.of(), Optional.empty(), b.attempts() + 1));
             }
         }
-        log.info("batch {}: {} name(s) blamed and quarantined ({}); {} go on in a new {} batch", b.id(), blamed.size(),
-                blamed.values().stream().map(Reason::code).distinct().toList(), next.size(), b.environment().wire());
-        batches.apply(new BatchTransition(b.id(), BatchState.FAILED, Optional.of("BLAMED"),
-                Optional.of(blamed.size() + " name(s) blamed"), blamed, backoff(), release, children,
-                Optional.empty(), Optional.empty()));
+        log.info("batch {}: {} name(s) blamed and quarantined ({}); {} go on in a new {} batch{}", b.id(), blamed.size(),
+                blamed.values().stream().map(Reason::code).distinct().toList(), next.size(), b.environment().wire(),
+                retried.isEmpty() ? "" : ", " + retried.size() + " of them retried (" + BatchStore.RETRIED + ")");
+        batches.apply(new BatchTransition(b.id(), BatchState.FAILED, Optional.of(blamed.isEmpty() ? BatchStore.RETRIED
+                : "BLAMED"), Optional.of(blamed.size() + " name(s) blamed, " + retried.size() + " retried"), blamed,
+                backoff(), release, children, Optional.empty(), Optional.empty(), retried));
     }
 
     /** A failure that names nobody. */
