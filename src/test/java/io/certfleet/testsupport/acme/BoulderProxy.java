@@ -137,6 +137,11 @@ public final class BoulderProxy implements AutoCloseable {
             return holding.getCount() == 0 && released.getCount() > 0;
         }
 
+        /** True once a request was caught (held now, or released since). */
+        public boolean isTaken() {
+            return taken.get();
+        }
+
         /** Lets the held answer go (to a client that may be gone); a hold not yet taken is disarmed. */
         public void release() {
             taken.set(true);
