@@ -511,7 +511,9 @@ public final class BoulderProxy implements AutoCloseable {
         }
         if (resp.statusCode() < 300) {
             succeeded.computeIfAbsent(endpoint, k -> new AtomicInteger()).incrementAndGet();
-            follow(endpoint, body, names, out, headers);
+            if (reuseOrders) {
+                follow(endpoint, body, names, out, headers);
+            }
             for (Hold h : holds) {
                 if (h.take(endpoint)) {
                     h.hold();
