@@ -13,7 +13,7 @@ import java.util.Optional;
  * split batch (parked), so no other run takes them; closing a probe parks its remaining names back there, and
  * creating a child releases the child's names from the parking.
  *
- * <p>{@code retried}: names whose failure may not be their own (see {@code BatchStepper}): not quarantined, they
+ * <p>{@code retried}: names whose failure may not be their own (see {@code pipeline.Triggers}): not quarantined, they
  * go on in a child; the reason is recorded on their member row and on the domain, so a second such failure in a
  * row is blamed.
  */
