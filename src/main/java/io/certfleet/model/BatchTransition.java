@@ -12,25 +12,31 @@ import java.util.Optional;
  * <p>{@code parkIn}: during a bisection search, the names not in the current probe wait as active members of the
  * split batch (parked), so no other run takes them; closing a probe parks its remaining names back there, and
  * creating a child releases the child's names from the parking.
+ *
+ * <p>{@code retried}: names whose failure may not be their own (see {@code pipeline.Triggers}): not quarantined, they
+ * go on in a child; the reason is recorded on their member row and on the domain, so a second such failure in a
+ * row is blamed.
  */
 public record BatchTransition(long batchId, BatchState newState, Optional<String> errorType,
                               Optional<String> errorDetail, Map<Long, Reason> quarantine, Backoff quarantineBackoff,
                               Map<Long, Reason> release, List<NewBatch> children,
-                              Optional<ParentUpdate> parentUpdate, Optional<Long> parkIn, Map<Long, Hold> hold) {
+                              Optional<ParentUpdate> parentUpdate, Optional<Long> parkIn, Map<Long, Hold> hold,
+                              Map<Long, Reason> retried) {
 
     public BatchTransition {
         quarantine = Map.copyOf(quarantine);
         release = Map.copyOf(release);
         children = List.copyOf(children);
         hold = Map.copyOf(hold);
+        retried = Map.copyOf(retried);
     }
 
-    /** A transition that holds no name (see {@link #hold()}). */
+    /** A transition that holds and retries no name (see {@link #hold()}, {@link #retried()}). */
     public BatchTransition(long batchId, BatchState newState, Optional<String> errorType, Optional<String> errorDetail,
                            Map<Long, Reason> quarantine, Backoff quarantineBackoff, Map<Long, Reason> release,
                            List<NewBatch> children, Optional<ParentUpdate> parentUpdate, Optional<Long> parkIn) {
         this(batchId, newState, errorType, errorDetail, quarantine, quarantineBackoff, release, children, parentUpdate,
-                parkIn, Map.of());
+                parkIn, Map.of(), Map.of());
     }
 
     /**

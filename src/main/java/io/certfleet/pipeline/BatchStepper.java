@@ -67,6 +67,7 @@ final class BatchStepper {
     private final Isolator isolator;
     private final LimitStore limits;
     private final OrderPlacement placement;
+    private final Triggers triggers = new Triggers();
 
     BatchStepper(BatchStore batches, CertificateStore certificates, PrecheckStore precheckStore,
                  Map<CaEnvironment, CaSession> sessions, ChallengePublisher publisher, Prechecker prechecker,
@@ -144,6 +145,7 @@ final class BatchStepper {
                     Http01Proof p = a.http01().get();
                     publisher.publish(new Http01Token(p.token(), p.content(), a.identifier(), env,
                             Optional.of(u.toString()), a.expires().orElse(clock.instant().plus(Duration.ofDays(1)))));
+                    triggers.triggering(u);
                     ca.account().triggerChallenge(p.url());
                     triggered = true;
                 }
@@ -181,6 +183,7 @@ final class BatchStepper {
         List<Long> triggered = new ArrayList<>();
         List<Long> valid = new ArrayList<>();
         Map<Long, BatchTransition.Reason> invalid = new HashMap<>();
+        Map<Long, AuthorizationState> failed = new HashMap<>();
         Optional<Instant> wait = Optional.empty();
         for (AuthzResult r : results) {
             AuthorizationState a = r.state();
@@ -202,6 +205,7 @@ final class BatchStepper {
                     invalid.put(m.domainId(), a.error().map(p -> Reasons.of(p, b.environment().wire() + " validation"))
                             .orElse(new BatchTransition.Reason("CA_AUTHORIZATION_INVALID",
                                     b.environment().wire() + " authorization " + a.url() + " is invalid")));
+                    failed.put(m.domainId(), a);
                     a.http01().ifPresent(p -> publisher.withdraw(p.token()));
                 }
                 default -> wait = later(wait, a.retryAfter());
@@ -209,7 +213,7 @@ final class BatchStepper {
         }
         batches.recordAuthorizations(b.id(), urls, triggered, valid);
         if (!invalid.isEmpty()) {
-            isolator.blameMembers(b, invalid, failedAuthorizations(b, ca, invalid));
+            invalidAuthorizations(b, ca, invalid, failed);
             return;
         }
         Instant next = wait.orElse(clock.instant().plus(settings.pollInterval()));
@@ -253,7 +257,22 @@ final class BatchStepper {
         batches.recordAuthorizations(b.id(), urls, List.of(), valid);
     }
 
+    /**
+     * Blames the members whose authorizations turned invalid, or retries them (see {@link Triggers}). Every
+     * failure counts in the ledger and the pause guard's run, retried or not: the CA counts them all.
+     */
+    private void invalidAuthorizations(Batch b, CaSession ca, Map<Long, BatchTransition.Reason> invalid,
+                                       Map<Long, AuthorizationState> failed) {
+        Map<Long, Integer> streaks = failedAuthorizations(b, ca, invalid);
+        Triggers.Verdict v = triggers.judge(b.environment(), invalid, failed, batches::retriedBefore);
+        v.retried().keySet().forEach(id -> log.warn("batch {}: {} failed {} validation with a connection error, but an "
+                + "earlier process triggered its challenge and may have stopped before the CA connected; it is "
+                + "ordered again, not quarantined", b.id(), identifierOf(b, id), b.environment().wire()));
+        isolator.blameMembers(b, v.blamed(), streaks, v.retried());
+    }
+
     private void validated(Batch b, CaSession ca, BatchMember m, AuthorizationState a) {
+        triggers.ended(a.url());
         Instant at = a.http01().flatMap(Http01Proof::validated).orElse(clock.instant());
         certificates.recordValidation(m.domainId(), b.environment(), ca.accountId(), at, a.url().toString(), a.expires());
         a.http01().ifPresent(p -> publisher.withdraw(p.token()));
@@ -353,17 +372,19 @@ final class BatchStepper {
     private void failedOrder(Batch b, CaSession ca, OrderState o) throws CaException {
         Map<String, BatchMember> byIdentifier = byIdentifier(b);
         Map<Long, BatchTransition.Reason> invalid = new HashMap<>();
+        Map<Long, AuthorizationState> failed = new HashMap<>();
         for (AuthzResult r : fetchAll(ca, o.authorizations(), false, b.environment())) {
             AuthorizationState a = r.state();
             BatchMember m = byIdentifier.get(a.identifier());
             if (m != null && a.status() == CaStatus.INVALID) {
                 invalid.put(m.domainId(), a.error().map(p -> Reasons.of(p, b.environment().wire() + " validation"))
                         .orElse(new BatchTransition.Reason("CA_AUTHORIZATION_INVALID", "authorization invalid")));
+                failed.put(m.domainId(), a);
             }
             a.http01().ifPresent(p -> publisher.withdraw(p.token()));
         }
         if (!invalid.isEmpty()) {
-            isolator.blameMembers(b, invalid, failedAuthorizations(b, ca, invalid));
+            invalidAuthorizations(b, ca, invalid, failed);
         } else if (o.error().isPresent()) {
             certificates.recordEvent(b.environment(), Optional.of(ca.accountId()), Optional.of(b.id()), "ORDER",
                     "invalid", Optional.of(o.error().get().type()), Optional.of(o.error().get().detail()),

@@ -76,7 +76,7 @@ final class Isolator {
 
     /** Quarantines the blamed members and orders the rest again (a cheap re-rehearsal: authorizations are reused). */
     void blameMembers(Batch b, Map<Long, Reason> blamed) {
-        blameMembers(b, blamed, Map.of());
+        blameMembers(b, blamed, Map.of(), Map.of());
     }
 
     /**
@@ -84,9 +84,12 @@ final class Isolator {
      * authorizations reached the pause guard is stopped (quarantined, {@code PAUSE_GUARD}, no next attempt) until
      * an operator releases it, long before Let's Encrypt would pause it for the account.
      *
+     * The {@code retried} ones (failed, but maybe not by their own fault, see {@link Triggers}) go on with the
+     * rest, their reason recorded.
+     *
      * @param streaks each name's consecutive failed authorizations, this failure included
      */
-    void blameMembers(Batch b, Map<Long, Reason> blamed, Map<Long, Integer> streaks) {
+    void blameMembers(Batch b, Map<Long, Reason> blamed, Map<Long, Integer> streaks, Map<Long, Reason> retried) {
         Map<Long, Reason> quarantine = new HashMap<>();
         Map<Long, BatchTransition.Hold> stop = new HashMap<>();
         blamed.forEach((id, r) -> {
@@ -104,15 +107,16 @@ final class Isolator {
             log.warn("batch {}: {} name(s) reached the pause guard of {} failed authorizations in a row and stop until "
                     + "released", b.id(), stop.size(), settings.budget().pauseGuardFailures());
         }
-        takeOut(b, quarantine, stop);
+        takeOut(b, quarantine, stop, retried);
     }
 
     private static BatchTransition.Hold stopped(String code, String detail) {
         return new BatchTransition.Hold(new Reason(code, detail), DomainState.QUARANTINED, Optional.empty());
     }
 
-    /** Takes the quarantined and held names out and orders the rest again. */
-    private void takeOut(Batch b, Map<Long, Reason> blamed, Map<Long, BatchTransition.Hold> hold) {
+    /** Takes the quarantined and held names out and orders the rest (the retried ones among them) again. */
+    private void takeOut(Batch b, Map<Long, Reason> blamed, Map<Long, BatchTransition.Hold> hold,
+                         Map<Long, Reason> retried) {
         List<Long> rest = b.members().stream().map(BatchMember::domainId)
                 .filter(id -> !blamed.containsKey(id) && !hold.containsKey(id)).toList();
         List<NewBatch> children = new ArrayList<>();
@@ -134,13 +138,15 @@ final class Isolator {
                         List.copyOf(new LinkedHashSet<>(next)), List.of(), Optional.empty(), b.attempts() + 1));
             }
         }
-        log.info("batch {}: {} name(s) blamed and quarantined ({}); {} go on in a new {} batch", b.id(),
+        log.info("batch {}: {} name(s) blamed and quarantined ({}); {} go on in a new {} batch{}", b.id(),
                 blamed.size() + hold.size(), java.util.stream.Stream.concat(blamed.values().stream(),
                         hold.values().stream().map(BatchTransition.Hold::reason)).map(Reason::code).distinct().toList(),
-                next.size(), b.environment().wire());
-        batches.apply(new BatchTransition(b.id(), BatchState.FAILED, Optional.of("BLAMED"),
-                Optional.of((blamed.size() + hold.size()) + " name(s) blamed"), blamed, backoff(), release, children,
-                Optional.empty(), Optional.empty(), hold));
+                next.size(), b.environment().wire(),
+                retried.isEmpty() ? "" : ", " + retried.size() + " of them retried (" + BatchStore.RETRIED + ")");
+        boolean onlyRetried = blamed.isEmpty() && hold.isEmpty();
+        batches.apply(new BatchTransition(b.id(), BatchState.FAILED, Optional.of(onlyRetried ? BatchStore.RETRIED
+                : "BLAMED"), Optional.of((blamed.size() + hold.size()) + " name(s) blamed, " + retried.size()
+                + " retried"), blamed, backoff(), release, children, Optional.empty(), Optional.empty(), hold, retried));
     }
 
     /** A failure that names nobody. */
@@ -285,7 +291,7 @@ final class Isolator {
             if (!paused.isEmpty()) {
                 log.warn("batch {}: Let's Encrypt paused {} name(s) for the account; they stop until an operator "
                         + "unpauses and releases them", b.id(), paused.size());
-                takeOut(b, Map.of(), paused);
+                takeOut(b, Map.of(), paused, Map.of());
                 return;
             }
         }

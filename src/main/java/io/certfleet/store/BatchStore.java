@@ -175,9 +175,25 @@ public final class BatchStore {
             if (!validated.isEmpty()) {
                 Jdbc.update(c, "UPDATE batch_member SET outcome = 'validated' WHERE batch_id = ? AND domain_id = ANY(?)",
                         batchId, Jdbc.LongArray.of(validated));
+                // a validation that passed ends a run of failures that were not the name's own
+                Jdbc.update(c, "UPDATE domain SET reason_code = NULL, reason_detail = NULL WHERE id = ANY(?) AND reason_code = ?",
+                        Jdbc.LongArray.of(validated), RETRIED);
             }
             return null;
         }));
+    }
+
+    /**
+     * The reason code of a name whose validation failed in a way that may not be its own and which is ordered
+     * again; it stays on the domain until the name validates.
+     */
+    public static final String RETRIED = "VALIDATION_UNVERIFIED";
+
+    /** Those of {@code domainIds} whose last validation failure was retried (reason {@link #RETRIED}). */
+    public Set<Long> retriedBefore(Collection<Long> domainIds) {
+        return store.inTransaction(s -> s.doReturningWork(c -> Set.copyOf(Jdbc.query(c,
+                "SELECT id FROM domain WHERE id = ANY(?) AND reason_code = ?", rs -> rs.getLong(1),
+                Jdbc.LongArray.of(domainIds), RETRIED))));
     }
 
     /** Moves an open batch to another open state, or keeps it and sets when to look at it again. */
@@ -303,6 +319,12 @@ public final class BatchStore {
             }
             for (var h : t.hold().entrySet()) {
                 holdMember(c, t.batchId(), h.getKey(), h.getValue(), now);
+            }
+            for (var r : t.retried().entrySet()) {
+                Jdbc.update(c, "UPDATE batch_member SET outcome = ?, outcome_detail = ? WHERE batch_id = ? AND domain_id = ?",
+                        r.getValue().code(), r.getValue().detail(), t.batchId(), r.getKey());
+                Jdbc.update(c, "UPDATE domain SET reason_code = ?, reason_detail = ?, updated_at = ? WHERE id = ? AND state = 'batched'",
+                        r.getValue().code(), r.getValue().detail(), now, r.getKey());
             }
             if (t.parkIn().isPresent()) {
                 Jdbc.update(c, """

@@ -2,9 +2,11 @@ package io.certfleet.pipeline;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.certfleet.testsupport.ChildJvm;
 import io.certfleet.testsupport.Cli;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayInputStream;
@@ -13,13 +15,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * {@code kill -9} of a running {@code run --once} in the middle of production, then another run: the job
- * finishes, every name is issued exactly once, and no production order is left unbound or failed.
+ * finishes, every name is issued exactly once, and no production order is left unbound or failed. And a
+ * validation that failed after a kill quarantines nobody on its first failure (the crash may have been why).
+ * (PipelineCrashPointsIT kills a whole cycle at a dozen points.)
  */
 class PipelineCrashIT {
     private static PipelineHarness h;
@@ -27,6 +32,10 @@ class PipelineCrashIT {
     @BeforeAll
     static void start() throws Exception {
         h = new PipelineHarness();
+    }
+
+    @BeforeEach
+    void clean() {
         h.db.clean();
     }
 
@@ -86,5 +95,69 @@ class PipelineCrashIT {
         System.out.printf("PipelineCrashIT: killed with %d of 300 names issued; resumed run took %d ms%n", issuedBefore,
                 s.get("elapsed_ms").asLong());
         Files.deleteIfExists(log);
+    }
+
+    /**
+     * Regression: the process that triggered the challenges was killed, and the CA's connection to validate them
+     * failed (here because their address answers nothing; after a real kill because nobody is listening any more).
+     * The next process cannot tell it was not its predecessor's death, so it orders those names again instead of
+     * quarantining them; a name that fails again in a challenge this process triggered is the name's own fault.
+     */
+    @Test
+    void aConnectionFailureOfAChallengeTriggeredBeforeAKillIsRetriedOnceNotQuarantined() throws Exception {
+        String good = "good.retry.example";
+        String flaky = "flaky.retry.example"; // unreachable until the kill, then fine
+        String bad = "bad.retry.example"; // unreachable throughout
+        assertThat(Cli.run(h.overrides(), new ByteArrayInputStream((good + "\n" + flaky + "\n" + bad + "\n")
+                .getBytes(StandardCharsets.UTF_8)), "import", "-").exitCode()).isZero();
+        h.pebbles.addA(flaky, "127.0.0.2");
+        h.pebbles.addA(bad, "127.0.0.2");
+        try {
+            // a slow poll leaves time to kill the child between its triggers and its next look at the results
+            Map<String, String> slowPoll = new java.util.HashMap<>(h.overrides());
+            slowPoll.put("pipeline.poll-interval", "PT3S");
+            ChildJvm child = ChildJvm.of(Map.of()).jvm("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC") // starts faster
+                    .overrides(slowPoll).args("run", "--once");
+            Process p = child.start();
+            try {
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+                while (h.count("SELECT count(*) FROM batch_member WHERE triggered") < 3) {
+                    assertThat(p.isAlive()).as("the child ended before triggering:%n%s", child.stderrSoFar()).isTrue();
+                    assertThat(System.nanoTime()).as("the challenges were not triggered in time").isLessThan(deadline);
+                    Thread.sleep(10);
+                }
+            } finally {
+                p.destroyForcibly();
+                p.waitFor(30, TimeUnit.SECONDS);
+                child.finish(p);
+            }
+            assertThat(h.count("SELECT count(*) FROM domain WHERE state = 'quarantined'")).as("killed in time").isZero();
+            // Pebble tries the two (from 3 perspectives) at once; then the restored address can no longer help
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (validationAttempts(flaky) < 3 || validationAttempts(bad) < 3) {
+                assertThat(System.nanoTime()).as("Pebble did not try to validate both").isLessThan(deadline);
+                Thread.sleep(20);
+            }
+            Thread.sleep(200);
+        } finally {
+            h.pebbles.clearA(flaky);
+        }
+
+        Cli.Result resumed = Cli.run(h.overrides(), null, "run", "--once", "--format", "json");
+        h.pebbles.clearA(bad);
+        assertThat(new ObjectMapper().readTree(resumed.out()).get("finished").asBoolean()).as(resumed.err()).isTrue();
+        assertThat(h.countBy("SELECT name || ' ' || state || ' ' || coalesce(reason_code, ''), 1 FROM domain"))
+                .containsOnlyKeys(good + " issued ", flaky + " issued ", bad + " quarantined CA_CONNECTION");
+        // (the good name's validation may also have come after the kill, and failed: then it was retried too)
+        assertThat(h.countBy("SELECT d.name, count(*) FROM batch_member m JOIN domain d ON d.id = m.domain_id"
+                + " WHERE m.outcome = 'VALIDATION_UNVERIFIED' GROUP BY 1"))
+                .as("retried once each, in the order the killed process placed")
+                .containsEntry(flaky, 1L).containsEntry(bad, 1L).allSatisfy((name, n) -> assertThat(n).isOne());
+        assertThat(resumed.err()).contains("triggered its challenge and may have stopped before the CA connected");
+    }
+
+    private static long validationAttempts(String name) throws java.io.IOException {
+        String log = Files.readString(h.pebbles.logDirectory().resolve("staging.log"));
+        return log.lines().filter(l -> l.contains("Attempting to validate w/ HTTP: http://" + name + ":")).count();
     }
 }

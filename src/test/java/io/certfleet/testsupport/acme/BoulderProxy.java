@@ -87,6 +87,81 @@ public final class BoulderProxy implements AutoCloseable {
     private final Set<String> replaced = ConcurrentHashMap.newKeySet();
     private final List<Replacement> replacements = new CopyOnWriteArrayList<>();
     private final AtomicInteger newOrdersWithoutReplaces = new AtomicInteger();
+    private final List<Hold> holds = new CopyOnWriteArrayList<>();
+    private volatile boolean reuseOrders;
+    /** Orders the upstream created, by account URL and sorted identifiers (for Boulder's order reuse). */
+    private final Map<String, OrderMemo> ordersByRequest = new ConcurrentHashMap<>();
+    /** The same orders by their id (the last segment of the order URL), to follow their status. */
+    private final Map<String, OrderMemo> ordersById = new ConcurrentHashMap<>();
+    private final AtomicInteger reused = new AtomicInteger();
+    private final Map<Endpoint, AtomicInteger> succeeded = new ConcurrentHashMap<>();
+
+    /** An order the upstream created: where it lives, its last body and status as seen through this proxy. */
+    private static final class OrderMemo {
+        final String location;
+        volatile byte[] body;
+        volatile String status;
+        volatile Optional<Instant> expires;
+
+        OrderMemo(String location, byte[] body) {
+            this.location = location;
+            update(body);
+        }
+
+        void update(byte[] json) {
+            JsonNode n = Json.read(json);
+            body = json;
+            status = n.path("status").asText("");
+            try {
+                expires = n.hasNonNull("expires") ? Optional.of(java.time.OffsetDateTime.parse(n.get("expires").asText())
+                        .toInstant()) : Optional.empty();
+            } catch (java.time.format.DateTimeParseException e) {
+                expires = Optional.empty();
+            }
+        }
+    }
+
+    /**
+     * A trap on one endpoint: the next request to it that the upstream CA accepts is forwarded and acted on, then
+     * its answer is held back until {@link #release()} (or 60 s). Meanwhile the CA has done the work (created the
+     * order, accepted the CSR, started validating) and the client does not know it yet: the moment a test kills
+     * the client to prove it recovers.
+     */
+    public static final class Hold {
+        private final Endpoint endpoint;
+        private final java.util.concurrent.atomic.AtomicBoolean taken = new java.util.concurrent.atomic.AtomicBoolean();
+        private final java.util.concurrent.CountDownLatch holding = new java.util.concurrent.CountDownLatch(1);
+        private final java.util.concurrent.CountDownLatch released = new java.util.concurrent.CountDownLatch(1);
+
+        private Hold(Endpoint endpoint) {
+            this.endpoint = endpoint;
+        }
+
+        /** True while an answer is held back (the upstream has acted on the request). */
+        public boolean isHolding() {
+            return holding.getCount() == 0 && released.getCount() > 0;
+        }
+
+        /** True once a request was caught (held now, or released since). */
+        public boolean isTaken() {
+            return taken.get();
+        }
+
+        /** Lets the held answer go (to a client that may be gone); a hold not yet taken is disarmed. */
+        public void release() {
+            taken.set(true);
+            released.countDown();
+        }
+
+        private boolean take(Endpoint e) {
+            return e == endpoint && !taken.getAndSet(true);
+        }
+
+        private void hold() throws InterruptedException {
+            holding.countDown();
+            released.await(60, java.util.concurrent.TimeUnit.SECONDS);
+        }
+    }
 
     private BoulderProxy(HttpsServer server, ExecutorService executor, URI upstream, HttpClient http) {
         this.server = server;
@@ -136,6 +211,14 @@ public final class BoulderProxy implements AutoCloseable {
         return count(e) - injectedCount(e) - nonceRejected.getOrDefault(e, new AtomicInteger()).get();
     }
 
+    /**
+     * Requests the upstream CA answered with success (2xx) per endpoint: for {@code FINALIZE}, the CSRs it accepted,
+     * that is the certificates it issued.
+     */
+    public int succeededCount(Endpoint e) {
+        return succeeded.getOrDefault(e, new AtomicInteger()).get();
+    }
+
     /** Requests answered by a rule per endpoint. */
     public int injectedCount(Endpoint e) {
         return injected.getOrDefault(e, new AtomicInteger()).get();
@@ -145,6 +228,8 @@ public final class BoulderProxy implements AutoCloseable {
         counts.clear();
         injected.clear();
         nonceRejected.clear();
+        succeeded.clear();
+        reused.set(0);
     }
 
     public void clearRules() {
@@ -155,6 +240,31 @@ public final class BoulderProxy implements AutoCloseable {
         replaced.clear();
         replacements.clear();
         newOrdersWithoutReplaces.set(0);
+        holds.forEach(Hold::release);
+        holds.clear();
+        reuseOrders = false;
+    }
+
+    /** Sets a {@link Hold} on the next accepted request to {@code endpoint}. */
+    public Hold holdAnswer(Endpoint endpoint) {
+        Hold h = new Hold(endpoint);
+        holds.add(h);
+        return h;
+    }
+
+    /**
+     * Boulder's order reuse (le-behaviour.md §4; Pebble has none): a new-order from an account that already has an
+     * unexpired {@code pending} or {@code ready} order for exactly the same identifiers gets that order back
+     * (201, its URL and its last known state) instead of a new one. The status is followed through the order and
+     * finalize answers passing this proxy.
+     */
+    public void reuseOrders() {
+        reuseOrders = true;
+    }
+
+    /** New-orders answered with an existing order ({@link #reuseOrders()}); they are also counted as injected. */
+    public int reusedOrders() {
+        return reused.get();
     }
 
     // --- Boulder shapes ------------------------------------------------------------------------------------------
@@ -403,6 +513,18 @@ public final class BoulderProxy implements AutoCloseable {
                 }
             }
             Set<String> names = namesOf(endpoint, body);
+            if (endpoint == Endpoint.NEW_ORDER && reuseOrders) {
+                Optional<OrderMemo> existing = Optional.ofNullable(ordersByRequest.get(orderKey(body, names)))
+                        .filter(o -> (o.status.equals("pending") || o.status.equals("ready"))
+                                && o.expires.map(t -> t.isAfter(Instant.now())).orElse(true));
+                if (existing.isPresent()) {
+                    injected.computeIfAbsent(endpoint, k -> new AtomicInteger()).incrementAndGet();
+                    reused.incrementAndGet();
+                    send(ex, new Canned(201, "application/json", existing.get().body,
+                            Map.of("Location", existing.get().location), true));
+                    return;
+                }
+            }
             Optional<String> replaces = endpoint == Endpoint.NEW_ORDER ? replacesOf(body) : Optional.empty();
             if (endpoint == Endpoint.NEW_ORDER && replaces.isEmpty()) {
                 newOrdersWithoutReplaces.incrementAndGet();
@@ -426,7 +548,7 @@ public final class BoulderProxy implements AutoCloseable {
                     return;
                 }
             }
-            int status = forward(ex, endpoint, body);
+            int status = forward(ex, endpoint, body, names);
             if (replaces.isPresent()) {
                 if (status == 201) {
                     replaced.add(replaces.get());
@@ -498,7 +620,8 @@ public final class BoulderProxy implements AutoCloseable {
         }
     }
 
-    private int forward(HttpExchange ex, Endpoint endpoint, byte[] body) throws IOException, InterruptedException {
+    private int forward(HttpExchange ex, Endpoint endpoint, byte[] body, Set<String> names)
+            throws IOException, InterruptedException {
         URI target = upstream.resolve(ex.getRequestURI().getRawPath()
                 + (ex.getRequestURI().getRawQuery() == null ? "" : "?" + ex.getRequestURI().getRawQuery()));
         HttpRequest.Builder rb = HttpRequest.newBuilder(target).timeout(Duration.ofSeconds(30))
@@ -543,6 +666,18 @@ public final class BoulderProxy implements AutoCloseable {
         if (endpoint == Endpoint.CERTIFICATE && resp.statusCode() == 200) {
             remember(out);
         }
+        if (resp.statusCode() < 300) {
+            succeeded.computeIfAbsent(endpoint, k -> new AtomicInteger()).incrementAndGet();
+            if (reuseOrders) {
+                follow(endpoint, body, names, out, headers);
+            }
+            for (Hold h : holds) {
+                if (h.take(endpoint)) {
+                    h.hold();
+                    break;
+                }
+            }
+        }
         headers.forEach((k, v) -> ex.getResponseHeaders().set(k, v));
         boolean noBody = ex.getRequestMethod().equals("HEAD") || resp.statusCode() == 204 || out.length == 0;
         ex.sendResponseHeaders(resp.statusCode(), noBody ? -1 : out.length);
@@ -550,6 +685,36 @@ public final class BoulderProxy implements AutoCloseable {
             ex.getResponseBody().write(out);
         }
         return resp.statusCode();
+    }
+
+    /** Remembers the orders the upstream created and follows their status (for {@link #reuseOrders()}). */
+    private void follow(Endpoint endpoint, byte[] request, Set<String> names, byte[] answer, Map<String, String> headers) {
+        if (endpoint == Endpoint.NEW_ORDER) {
+            String location = headers.entrySet().stream().filter(e -> e.getKey().equalsIgnoreCase("Location"))
+                    .map(Map.Entry::getValue).findFirst().orElse(null);
+            if (location != null) {
+                OrderMemo memo = new OrderMemo(location, answer);
+                ordersByRequest.put(orderKey(request, names), memo);
+                ordersById.put(lastSegment(location), memo);
+            }
+        } else if (endpoint == Endpoint.ORDER || endpoint == Endpoint.FINALIZE) {
+            JsonNode n = Json.read(answer);
+            if (n.has("identifiers")) {
+                String path = n.path("finalize").asText("");
+                Optional.ofNullable(ordersById.get(lastSegment(path))).ifPresent(m -> m.update(answer));
+            }
+        }
+    }
+
+    /** The account (JWS {@code kid}) and the sorted identifiers of a new-order request. */
+    private static String orderKey(byte[] request, Set<String> names) {
+        JsonNode jws = Json.read(request);
+        JsonNode header = Json.read(Base64.getUrlDecoder().decode(jws.path("protected").asText("")));
+        return header.path("kid").asText("") + " " + String.join(",", new TreeSet<>(names));
+    }
+
+    private static String lastSegment(String url) {
+        return url.substring(url.lastIndexOf('/') + 1);
     }
 
     /** Turns a processing/valid order containing a configured name into an invalid one with order.error. */
@@ -706,6 +871,7 @@ public final class BoulderProxy implements AutoCloseable {
 
     @Override
     public void close() {
+        holds.forEach(Hold::release);
         server.stop(0);
         executor.shutdownNow();
     }

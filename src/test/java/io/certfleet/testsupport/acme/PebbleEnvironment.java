@@ -138,6 +138,17 @@ public final class PebbleEnvironment implements AutoCloseable {
         }
     }
 
+    /**
+     * The ids of the orders the named Pebble created, from its log ({@code Added order "<id>"}); an order's URL
+     * ends with its id.
+     */
+    public List<String> orderIdsCreated(String pebble) throws IOException {
+        java.util.regex.Pattern added = java.util.regex.Pattern.compile("Added order \"([^\"]+)\"");
+        try (var lines = Files.lines(dir.resolve(pebble + ".log"))) {
+            return lines.map(added::matcher).filter(java.util.regex.Matcher::find).map(m -> m.group(1)).toList();
+        }
+    }
+
     public TestPki pki() {
         return pki;
     }
