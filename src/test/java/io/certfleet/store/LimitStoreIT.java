@@ -205,7 +205,7 @@ class LimitStoreIT {
                 DomainState.QUARANTINED, Optional.empty());
         batches.apply(new BatchTransition(batch, BatchState.FAILED, Optional.of("BLAMED"), Optional.empty(), Map.of(),
                 BatchTransition.Backoff.NONE, Map.of(), List.of(), Optional.empty(), Optional.empty(),
-                Map.of(id("a.shop.example"), stop)));
+                Map.of(id("a.shop.example"), stop), Map.of()));
         assertThat(count("SELECT count(*) FROM domain WHERE identifier = 'a.shop.example' AND state = 'quarantined'"
                 + " AND reason_code = 'PAUSE_GUARD' AND next_attempt_at IS NULL")).isEqualTo(1);
         assertThat(count("SELECT count(*) FROM domain WHERE identifier = 'www.other.org' AND state = 'pending'"))
