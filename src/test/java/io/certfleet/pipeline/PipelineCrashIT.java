@@ -24,7 +24,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * {@code kill -9} of a running {@code run --once} in the middle of production, then another run: the job
  * finishes, every name is issued exactly once, and no production order is left unbound or failed. And a
  * validation that failed after a kill quarantines nobody on its first failure (the crash may have been why).
- * (PipelineCrashPointsIT kills a whole cycle at a dozen points.)
+ * (PipelineCrashPointsIT kills a whole cycle at 11 points.)
  */
 class PipelineCrashIT {
     private static PipelineHarness h;
