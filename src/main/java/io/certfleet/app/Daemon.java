@@ -75,6 +75,8 @@ public final class Daemon {
         if (i.isEmpty()) {
             return;
         }
+        // a node on this host that was killed holds leases until they expire; free them now (cheap: one query)
+        i.get().pipeline().recoverLeases();
         Instant until = clock.instant().plus(STEP_BUDGET);
         while (clock.instant().isBefore(until) && i.get().pipeline().stepDue() > 0) {
             // keep stepping while batches are due; a batch that waits for the CA has a not_before in the future
