@@ -41,8 +41,8 @@ final class Triggers {
 
     /**
      * Blames every invalid member except an unverified {@code connection} failure (a challenge this process did not
-     * trigger), which is retried in the next order once in a row: a member that {@code retriedBefore} reports (its
-     * previous failure was retried and it has not validated since) is blamed.
+     * trigger), which is retried in the next order up to {@link BatchStore#RETRIES_IN_A_ROW} times in a row: a
+     * member that {@code retriedBefore} reports (that many failures retried and not validated since) is blamed.
      *
      * @param invalid the reason of each invalid member
      * @param failed the invalid authorization of each of those members

@@ -189,11 +189,23 @@ public final class BatchStore {
      */
     public static final String RETRIED = "VALIDATION_UNVERIFIED";
 
-    /** Those of {@code domainIds} whose last validation failure was retried (reason {@link #RETRIED}). */
+    /** Unverified validation failures (reason {@link #RETRIED}) a name may have in a row before it is blamed. */
+    public static final int RETRIES_IN_A_ROW = 3;
+
+    /**
+     * Those of {@code domainIds} whose validation failures were retried {@link #RETRIES_IN_A_ROW} times in a row
+     * (reason {@link #RETRIED} still set, retried batches since the name last validated): the next one is blamed.
+     * Several kills in a row can each cut off a validation of the same name; a name failing on its own is blamed
+     * as soon as a live process triggered its challenge.
+     */
     public Set<Long> retriedBefore(Collection<Long> domainIds) {
-        return store.inTransaction(s -> s.doReturningWork(c -> Set.copyOf(Jdbc.query(c,
-                "SELECT id FROM domain WHERE id = ANY(?) AND reason_code = ?", rs -> rs.getLong(1),
-                Jdbc.LongArray.of(domainIds), RETRIED))));
+        return store.inTransaction(s -> s.doReturningWork(c -> Set.copyOf(Jdbc.query(c, """
+                SELECT d.id FROM domain d WHERE d.id = ANY(?) AND d.reason_code = ?
+                  AND (SELECT count(*) FROM batch_member m JOIN batch b ON b.id = m.batch_id
+                       WHERE m.domain_id = d.id AND m.outcome = ?
+                         AND b.created_at > coalesce((SELECT max(v.validated_at) FROM validation v
+                                                      WHERE v.domain_id = d.id), '-infinity')) >= ?""",
+                rs -> rs.getLong(1), Jdbc.LongArray.of(domainIds), RETRIED, RETRIED, RETRIES_IN_A_ROW))));
     }
 
     /** Moves an open batch to another open state, or keeps it and sets when to look at it again. */

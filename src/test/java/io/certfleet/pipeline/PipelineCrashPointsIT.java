@@ -183,7 +183,10 @@ class PipelineCrashPointsIT {
         // every good name in exactly one production certificate; every bad one quarantined for its own fault
         assertThat(h.countBy("SELECT state, count(*) FROM domain WHERE state NOT IN ('issued', 'quarantined') GROUP BY 1"))
                 .as("names left in a non-final state").isEmpty();
-        assertThat(h.count("SELECT count(*) FROM domain WHERE state = 'issued'")).isEqualTo(good);
+        assertThat(h.count("SELECT count(*) FROM domain WHERE state = 'issued'"))
+                .as("issued; the quarantined names are: %s", h.countBy("SELECT identifier || ' ' || reason_code || ': '"
+                        + " || left(reason_detail, 300), 1 FROM domain WHERE state = 'quarantined'").keySet())
+                .isEqualTo(good);
         assertThat(h.countBy("SELECT reason_code, count(*) FROM domain WHERE state = 'quarantined' GROUP BY 1"))
                 .isEqualTo(Map.of("CAA_FORBIDS", (long) bad.forbid().size(), "DNS_SERVFAIL",
                         (long) bad.servfail().size(), "CA_CONNECTION", (long) bad.unreachable().size()));
