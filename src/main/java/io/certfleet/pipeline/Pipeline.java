@@ -226,16 +226,26 @@ public final class Pipeline implements AutoCloseable {
         queueRenewals();
         Admission.Report admitted = admit();
         while (clock.instant().isBefore(deadline)) {
-            int stepped = stepDue();
-            if (stepped > 0) {
-                continue;
+            long waitMs;
+            try {
+                int stepped = stepDue();
+                if (stepped > 0) {
+                    continue;
+                }
+                Optional<Instant> next = batches.nextDue();
+                if (next.isEmpty()) {
+                    break;
+                }
+                recoverLeases(); // a node of this host that died mid-step leaves its batches to us at once
+                waitMs = Math.max(50, Math.min(1000, Duration.between(clock.instant(), next.get()).toMillis()));
+            } catch (RuntimeException e) {
+                if (!databaseUnavailable(e)) {
+                    throw e;
+                }
+                // the database went away (restart, failover): wait for it instead of ending the run
+                log.warn("cycle: the database is unavailable ({}); trying again in {}", e.getMessage(), DATABASE_RETRY);
+                waitMs = DATABASE_RETRY.toMillis();
             }
-            Optional<Instant> next = batches.nextDue();
-            if (next.isEmpty()) {
-                break;
-            }
-            recoverLeases(); // a node of this host that died mid-step leaves its batches to us at once
-            long waitMs = Math.max(50, Math.min(1000, Duration.between(clock.instant(), next.get()).toMillis()));
             Thread.sleep(Math.min(waitMs, Math.max(1, Duration.between(clock.instant(), deadline).toMillis())));
         }
         ReportStore.RunStats s = reports.since(start);
