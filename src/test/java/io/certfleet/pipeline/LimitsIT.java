@@ -10,11 +10,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import java.io.ByteArrayInputStream;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -46,9 +43,7 @@ class LimitsIT {
 
     @BeforeEach
     void clean() {
-        h.db.clean();
-        h.staging.clearRules();
-        h.production.clearRules();
+        h.reset();
         prefix++;
     }
 
@@ -57,22 +52,15 @@ class LimitsIT {
     }
 
     private void importLines(String... lines) {
-        String text = String.join("\n", lines) + "\n";
-        Cli.Result r = Cli.run(h.overrides(), new ByteArrayInputStream(text.getBytes(StandardCharsets.UTF_8)),
-                "import", "-");
-        assertThat(r.exitCode()).as(r.err()).isZero();
+        h.importLines(List.of(lines));
     }
 
     private Map<String, String> with(Map<String, String> extra) {
-        Map<String, String> o = new HashMap<>(h.overrides());
-        o.putAll(extra);
-        return o;
+        return h.overrides(extra);
     }
 
     private JsonNode run(Map<String, String> extra) throws Exception {
-        Cli.Result r = Cli.run(with(extra), null, "run", "--once", "--format", "json");
-        assertThat(r.out()).as(r.err()).isNotBlank();
-        return JSON.readTree(r.out());
+        return h.runOnce(extra);
     }
 
     private JsonNode plan(Map<String, String> extra) throws Exception {

@@ -50,9 +50,7 @@ class PipelineFaultsIT {
 
     @BeforeEach
     void clean() {
-        h.db.clean();
-        h.staging.clearRules();
-        h.production.clearRules();
+        h.reset();
         prefix++;
     }
 
@@ -61,20 +59,11 @@ class PipelineFaultsIT {
     }
 
     private void importNames(int n) {
-        StringBuilder sb = new StringBuilder();
-        for (int i = 0; i < n; i++) {
-            sb.append(name(i)).append('\n');
-        }
-        assertThat(Cli.run(h.overrides(), new ByteArrayInputStream(sb.toString().getBytes(StandardCharsets.UTF_8)),
-                "import", "-").exitCode()).isZero();
+        h.importLines(java.util.stream.IntStream.range(0, n).mapToObj(this::name).toList());
     }
 
     private JsonNode run(Map<String, String> extra) throws Exception {
-        Map<String, String> o = new HashMap<>(h.overrides());
-        o.putAll(extra);
-        Cli.Result r = Cli.run(o, null, "run", "--once", "--format", "json");
-        assertThat(r.out()).as(r.err()).isNotBlank();
-        return JSON.readTree(r.out());
+        return h.runOnce(extra);
     }
 
     @Test

@@ -11,7 +11,14 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.certfleet.testsupport.Cli;
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -57,6 +64,35 @@ public final class PipelineHarness implements AutoCloseable {
         m.put("pipeline.authz-reuse-margin", "PT1M"); // Pebble's valid authorizations live 1 h
         m.put("acme.production.requests-per-second", "500");
         return m;
+    }
+
+    /** Between tests: empties the database and drops every rule the proxies were given. */
+    public void reset() {
+        db.clean();
+        staging.clearRules();
+        production.clearRules();
+    }
+
+    /** {@link #overrides()} plus {@code extra}. */
+    public Map<String, String> overrides(Map<String, String> extra) {
+        Map<String, String> o = new HashMap<>(overrides());
+        o.putAll(extra);
+        return o;
+    }
+
+    /** Imports these lines through the real CLI and checks that every one was accepted. */
+    public void importLines(List<String> lines) {
+        String text = String.join("\n", lines) + "\n";
+        Cli.Result r = Cli.run(overrides(), new ByteArrayInputStream(text.getBytes(StandardCharsets.UTF_8)),
+                "import", "-");
+        org.assertj.core.api.Assertions.assertThat(r.exitCode()).as(r.err()).isZero();
+    }
+
+    /** {@code run --once --format json} through the real CLI with {@code extra} settings; its summary. */
+    public JsonNode runOnce(Map<String, String> extra) throws IOException {
+        Cli.Result r = Cli.run(overrides(extra), null, "run", "--once", "--format", "json");
+        org.assertj.core.api.Assertions.assertThat(r.out()).as(r.err()).isNotBlank();
+        return new ObjectMapper().readTree(r.out());
     }
 
     /** Runs one statement on a pooled connection and gives the connection back (the pool is shared by every IT). */
