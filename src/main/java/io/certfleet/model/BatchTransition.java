@@ -15,7 +15,7 @@ import java.util.Optional;
  *
  * <p>{@code retried}: names whose failure may not be their own (see {@code pipeline.Triggers}): not quarantined, they
  * go on in a child; the reason is recorded on their member row and on the domain, so after
- * {@code BatchStore.RETRIES_IN_A_ROW} such failures in a row the next is blamed.
+ * {@code Triggers.RETRIES_IN_A_ROW} such failures in a row the next is blamed.
  */
 public record BatchTransition(long batchId, BatchState newState, Optional<String> errorType,
                               Optional<String> errorDetail, Map<Long, Reason> quarantine, Backoff quarantineBackoff,

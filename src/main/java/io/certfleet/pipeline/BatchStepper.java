@@ -264,7 +264,8 @@ final class BatchStepper {
     private void invalidAuthorizations(Batch b, CaSession ca, Map<Long, BatchTransition.Reason> invalid,
                                        Map<Long, AuthorizationState> failed) {
         Map<Long, Integer> streaks = failedAuthorizations(b, ca, invalid);
-        Triggers.Verdict v = triggers.judge(b.environment(), invalid, failed, batches::retriedBefore);
+        Triggers.Verdict v = triggers.judge(b.environment(), invalid, failed,
+                ids -> batches.retriedBefore(ids, Triggers.RETRIES_IN_A_ROW));
         v.retried().keySet().forEach(id -> log.warn("batch {}: {} failed {} validation with a connection error, but an "
                 + "earlier process triggered its challenge and may have stopped before the CA connected; it is "
                 + "ordered again, not quarantined", b.id(), identifierOf(b, id), b.environment().wire()));

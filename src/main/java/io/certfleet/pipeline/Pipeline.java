@@ -229,6 +229,9 @@ public final class Pipeline implements AutoCloseable {
             long waitMs;
             try {
                 int stepped = stepDue();
+                // every step of this process has ended; a lease one of them could not release (the database was
+                // away at that moment) would otherwise hold its batch for the whole lease
+                batches.releaseLeasesOf(node::equals);
                 if (stepped > 0) {
                     continue;
                 }

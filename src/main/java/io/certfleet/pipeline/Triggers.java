@@ -22,6 +22,13 @@ import java.util.function.Function;
  * from then on; any other process sees such a failure as unverified.
  */
 final class Triggers {
+    /**
+     * Unverified failures of one name retried in a row before the next is blamed: several kills in a row can each
+     * cut off a validation of the same name, while a name failing on its own is blamed as soon as a live process
+     * triggered its challenge.
+     */
+    static final int RETRIES_IN_A_ROW = 3;
+
     /** Authorization URLs whose challenge this process triggered and whose end it has not seen yet. */
     private final Set<String> here = ConcurrentHashMap.newKeySet();
 
@@ -41,12 +48,12 @@ final class Triggers {
 
     /**
      * Blames every invalid member except an unverified {@code connection} failure (a challenge this process did not
-     * trigger), which is retried in the next order up to {@link BatchStore#RETRIES_IN_A_ROW} times in a row: a
+     * trigger), which is retried in the next order up to {@link #RETRIES_IN_A_ROW} times in a row: a
      * member that {@code retriedBefore} reports (that many failures retried and not validated since) is blamed.
      *
      * @param invalid the reason of each invalid member
      * @param failed the invalid authorization of each of those members
-     * @param retriedBefore which of the given members were retried before
+     * @param retriedBefore which of the given members were retried {@link #RETRIES_IN_A_ROW} times already
      */
     Verdict judge(CaEnvironment env, Map<Long, Reason> invalid, Map<Long, AuthorizationState> failed,
                   Function<Collection<Long>, Set<Long>> retriedBefore) {

@@ -84,15 +84,16 @@ public final class BatchStore {
     }
 
     /**
-     * Frees the leases of owners that are known to be dead (a node on this host whose process is gone after a
-     * kill), so their batches continue at once instead of when the lease expires.
+     * Frees the leases of owners that hold no step any more (a node on this host whose process is gone after a
+     * kill, or this process between its steps), so their batches continue at once instead of when the lease
+     * expires.
      */
-    public int releaseLeasesOf(java.util.function.Predicate<String> deadOwner) {
+    public int releaseLeasesOf(java.util.function.Predicate<String> idleOwner) {
         return store.inTransaction(s -> s.doReturningWork(c -> {
             int n = 0;
             for (String owner : Jdbc.query(c, "SELECT DISTINCT lease_owner FROM batch WHERE lease_owner IS NOT NULL",
                     rs -> rs.getString(1))) {
-                if (deadOwner.test(owner)) {
+                if (idleOwner.test(owner)) {
                     n += Jdbc.update(c, "UPDATE batch SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ?", owner);
                 }
             }
@@ -189,23 +190,18 @@ public final class BatchStore {
      */
     public static final String RETRIED = "VALIDATION_UNVERIFIED";
 
-    /** Unverified validation failures (reason {@link #RETRIED}) a name may have in a row before it is blamed. */
-    public static final int RETRIES_IN_A_ROW = 3;
-
     /**
-     * Those of {@code domainIds} whose validation failures were retried {@link #RETRIES_IN_A_ROW} times in a row
-     * (reason {@link #RETRIED} still set, retried batches since the name last validated): the next one is blamed.
-     * Several kills in a row can each cut off a validation of the same name; a name failing on its own is blamed
-     * as soon as a live process triggered its challenge.
+     * Those of {@code domainIds} whose validation failures were retried at least {@code times} in a row (reason
+     * {@link #RETRIED} still set, and that many retried batches since the name last validated).
      */
-    public Set<Long> retriedBefore(Collection<Long> domainIds) {
+    public Set<Long> retriedBefore(Collection<Long> domainIds, int times) {
         return store.inTransaction(s -> s.doReturningWork(c -> Set.copyOf(Jdbc.query(c, """
                 SELECT d.id FROM domain d WHERE d.id = ANY(?) AND d.reason_code = ?
                   AND (SELECT count(*) FROM batch_member m JOIN batch b ON b.id = m.batch_id
                        WHERE m.domain_id = d.id AND m.outcome = ?
                          AND b.created_at > coalesce((SELECT max(v.validated_at) FROM validation v
                                                       WHERE v.domain_id = d.id), '-infinity')) >= ?""",
-                rs -> rs.getLong(1), Jdbc.LongArray.of(domainIds), RETRIED, RETRIED, RETRIES_IN_A_ROW))));
+                rs -> rs.getLong(1), Jdbc.LongArray.of(domainIds), RETRIED, RETRIED, times))));
     }
 
     /** Moves an open batch to another open state, or keeps it and sets when to look at it again. */

@@ -200,17 +200,17 @@ class LimitStoreIT {
     void aNameIsBlamedForUnverifiedValidationFailuresOnlyAfterThreeRetriesInARow() throws SQLException {
         long name = id("a.shop.example");
         exec("UPDATE domain SET reason_code = '" + BatchStore.RETRIED + "' WHERE id = " + name);
-        for (int i = 1; i <= BatchStore.RETRIES_IN_A_ROW; i++) {
-            assertThat(batches.retriedBefore(List.of(name))).as("after %d retries", i - 1).isEmpty();
+        for (int i = 1; i <= 3; i++) {
+            assertThat(batches.retriedBefore(List.of(name), 3)).as("after %d retries", i - 1).isEmpty();
             long batch = batches.create(new BatchTransition.NewBatch(CaEnvironment.STAGING, Optional.empty(),
                     Optional.empty(), Optional.empty(), List.of(name), List.of(), Optional.empty(), 0));
             exec("UPDATE batch_member SET active = false, outcome = '" + BatchStore.RETRIED + "' WHERE batch_id = " + batch);
         }
-        assertThat(batches.retriedBefore(List.of(name))).containsExactly(name);
+        assertThat(batches.retriedBefore(List.of(name), 3)).containsExactly(name);
         // a validation since then starts the count again
         exec("INSERT INTO validation (domain_id, environment, account_id, validated_at, authz_url)"
                 + " VALUES (" + name + ", 'staging', " + account + ", now() + interval '1 second', 'https://ca.test/authz/1')");
-        assertThat(batches.retriedBefore(List.of(name))).isEmpty();
+        assertThat(batches.retriedBefore(List.of(name), 3)).isEmpty();
     }
 
     @Test
