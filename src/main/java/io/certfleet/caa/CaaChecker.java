@@ -302,6 +302,7 @@ public final class CaaChecker implements AutoCloseable {
 
     @Override
     public void close() {
+        client.close();
         executor.shutdown();
         try {
             if (!executor.awaitTermination(5, TimeUnit.SECONDS)) {

@@ -85,7 +85,7 @@ public record CaaSettings(List<String> resolvers, Duration perTryTimeout, int tr
 
     /** System resolvers, 1 s × 3 tries, 32 names at once, sweep on, Let's Encrypt, http-01, canary {@code com}. */
     public static CaaSettings defaults() {
-        return new CaaSettings(List.of(), Duration.ofSeconds(1), 3, 32, true, 53, List.of(LETS_ENCRYPT),
+        return new CaaSettings(List.of(), Duration.ofSeconds(1), 3, 256, true, 53, List.of(LETS_ENCRYPT),
                 Optional.empty(), "http-01", Optional.empty(), List.of("com"), 0.5, 10);
     }
 

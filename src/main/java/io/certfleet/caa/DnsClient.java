@@ -5,7 +5,6 @@ import org.xbill.DNS.Flags;
 import org.xbill.DNS.Message;
 import org.xbill.DNS.Name;
 import org.xbill.DNS.Record;
-import org.xbill.DNS.Resolver;
 import org.xbill.DNS.SimpleResolver;
 import org.xbill.DNS.TextParseException;
 import org.xbill.DNS.dnssec.ValidatingResolver;
@@ -28,13 +27,18 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 
 /**
  * The one long-lived DNS client of a {@link CaaChecker}: recursive queries (RD set, EDNS0 4096, DO clear unless we
  * validate ourselves) rotated over the configured resolvers, retried on timeouts only, never over TCP; and direct
  * queries (RD clear) to authoritative servers for the nameserver sweep.
+ *
+ * <p>Recursive queries go through a {@link UdpTransport} per resolver (a few long-lived sockets, a bound on the
+ * queries in flight); with our own DNSSEC validation they go through dnsjava's {@code ValidatingResolver} over a
+ * {@code SimpleResolver}, which also falls back to TCP for truncated answers as validation needs.
  */
-final class DnsClient {
+final class DnsClient implements AutoCloseable {
 
     private static final int EDNS_PAYLOAD = 4096;
 
@@ -45,7 +49,8 @@ final class DnsClient {
     private final AtomicInteger rotation = new AtomicInteger();
     private final Map<InetSocketAddress, SimpleResolver> direct = new ConcurrentHashMap<>();
 
-    private record Upstream(String label, Resolver resolver) {
+    private record Upstream(String label, Function<Message, CompletableFuture<Message>> sender,
+                            Optional<UdpTransport> transport) {
     }
 
     DnsClient(List<InetSocketAddress> resolvers, Duration perTry, int tries, Optional<Path> dnssecAnchor,
@@ -57,18 +62,24 @@ final class DnsClient {
         this.tries = tries;
         this.executor = executor;
         List<Upstream> list = new ArrayList<>();
-        for (InetSocketAddress a : resolvers) {
-            SimpleResolver simple = simple(a);
-            Resolver r = simple;
-            if (dnssecAnchor.isPresent()) {
-                ValidatingResolver v = new ValidatingResolver(simple);
-                try (InputStream in = Files.newInputStream(dnssecAnchor.get())) {
-                    v.loadTrustAnchors(in);
+        try {
+            for (InetSocketAddress a : resolvers) {
+                if (dnssecAnchor.isPresent()) {
+                    ValidatingResolver v = new ValidatingResolver(simple(a));
+                    try (InputStream in = Files.newInputStream(dnssecAnchor.get())) {
+                        v.loadTrustAnchors(in);
+                    }
+                    v.setTimeout(perTry);
+                    list.add(new Upstream(label(a), q -> v.sendAsync(q, executor).toCompletableFuture(),
+                            Optional.empty()));
+                } else {
+                    UdpTransport t = new UdpTransport(a, perTry, executor);
+                    list.add(new Upstream(label(a), t::send, Optional.of(t)));
                 }
-                v.setTimeout(perTry);
-                r = v;
             }
-            list.add(new Upstream(label(a), r));
+        } catch (IOException | RuntimeException e) {
+            list.forEach(u -> u.transport().ifPresent(UdpTransport::close));
+            throw e;
         }
         this.upstreams = List.copyOf(list);
     }
@@ -97,7 +108,7 @@ final class DnsClient {
     private CompletableFuture<Exchange> attempt(Message q, int start, int done) {
         Upstream u = upstreams.get((start + done) % upstreams.size());
         int triesSoFar = done + 1;
-        return send(u.resolver(), q.clone(), u.label()).thenCompose(ex -> {
+        return send(u.sender(), q.clone(), u.label()).thenCompose(ex -> {
             if (ex.timedOut() && triesSoFar < tries) {
                 return attempt(q, start, triesSoFar);
             }
@@ -114,7 +125,7 @@ final class DnsClient {
     }
 
     private CompletableFuture<Exchange> directAttempt(SimpleResolver r, Message q, String label, int n) {
-        return send(r, q.clone(), label).thenCompose(ex -> {
+        return send(m -> r.sendAsync(m, executor).toCompletableFuture(), q.clone(), label).thenCompose(ex -> {
             if (ex.timedOut() && n < tries) {
                 return directAttempt(r, q, label, n + 1);
             }
@@ -123,10 +134,11 @@ final class DnsClient {
         });
     }
 
-    private CompletableFuture<Exchange> send(Resolver r, Message q, String label) {
+    private CompletableFuture<Exchange> send(Function<Message, CompletableFuture<Message>> sender, Message q,
+                                             String label) {
         CompletableFuture<Message> f;
         try {
-            f = r.sendAsync(q, executor).toCompletableFuture();
+            f = sender.apply(q);
         } catch (RuntimeException e) {
             f = CompletableFuture.failedFuture(e);
         }
@@ -167,5 +179,10 @@ final class DnsClient {
 
     int tries() {
         return tries;
+    }
+
+    @Override
+    public void close() {
+        upstreams.forEach(u -> u.transport().ifPresent(UdpTransport::close));
     }
 }

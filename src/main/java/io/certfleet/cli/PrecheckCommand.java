@@ -78,7 +78,7 @@ public final class PrecheckCommand implements Callable<Integer> {
             description = "Output format (default: ${DEFAULT-VALUE}).")
     String format;
 
-    @Option(names = "--concurrency", paramLabel = "N", defaultValue = "32",
+    @Option(names = "--concurrency", paramLabel = "N", defaultValue = "256",
             description = "Names checked at once (default: ${DEFAULT-VALUE}).")
     int concurrency;
 

@@ -69,8 +69,8 @@ final class Keys {
             k("precheck.resolvers", "", "comma-separated HOST[:PORT] resolvers for CAA; empty uses the system's"),
             k("precheck.timeout", "PT1S", "per-try DNS timeout (Let's Encrypt uses a short one)"),
             k("precheck.tries", "3", "DNS tries per query; only timeouts are retried, like Let's Encrypt"),
-            k("precheck.concurrency", "32", "names pre-checked at once (each sends up to one query per label); "
-                    + "more overruns a resolver and turns drops into timeouts (docs/benchmarks.md)"),
+            k("precheck.concurrency", "256", "names pre-checked at once (each sends up to one query per label); "
+                    + "queries in flight are capped at 256 per resolver whatever this says (docs/benchmarks.md)"),
             k("precheck.sweep", "true", "ask every nameserver of each zone directly and flag partial failures"),
             k("precheck.hold-at-risk", "true", "hold back at-risk names (sweep findings) instead of ordering them"),
             k("precheck.canary", "com", "comma-separated names that must resolve, or the run is degraded"),
