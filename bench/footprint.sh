@@ -1,6 +1,6 @@
 # Daemon footprint (sourced by bench/run): start-up to ready with the embedded PostgreSQL, idle RSS of the java
-# process with 100,000 domains in the table, and one pass over them (status; the admission query). There is no
-# `plan` command yet, so the pass is measured with `status` and the admission's own due-domains query.
+# process with 100,000 domains in the table, and one pass over them (`plan`, `status`, the admission's own
+# due-domains query).
 
 daemon_start() { # daemon_start LOGFILE: starts the daemon, waits for "daemon: ready"; sets daemon_result="ready_ms wall_ms"
   local t0 t1 i
@@ -55,7 +55,7 @@ bench_daemon() {
   local rss_kb; rss_kb=$(awk '/VmRSS/ {print $2}' "/proc/$java_pid/status")
   row "daemon idle RSS, $n domains (java process)" "$((rss_kb / 1024)) MiB" "" "" "<= 256 MiB" \
     "$([ $((rss_kb / 1024)) -le 256 ] && echo pass || echo FAIL)" \
-    "VmRSS 20 s after import, default JVM options (no -Xmx), embedded PostgreSQL is a separate process; import of $n took $import_ms ms"
+    "VmRSS 20 s after import, the launcher's JVM options (no -Xmx; G1 periodic GC every 10 s for daemon), embedded PostgreSQL is a separate process; import of $n took $import_ms ms"
   local sts=() q=() sql
   for i in 1 2 3; do
     t0=$(date +%s%N); bin/certfleet "${dset[@]}" status >"$d/status.out" 2>&1; t1=$(date +%s%N)

@@ -75,8 +75,11 @@ public final class Daemon {
         if (i.isEmpty()) {
             return;
         }
-        // a node on this host that was killed holds leases until they expire; free them now (cheap: one query)
+        // a node on this host that was killed holds leases until they expire; free them now (cheap: one query).
+        // This job never runs twice at once (and nothing else in the daemon leases batches), so none of this node's
+        // steps runs now: a lease of its own that a step could not release (the database was away) is free too.
         i.get().pipeline().recoverLeases();
+        i.get().pipeline().releaseOwnLeases();
         Instant until = clock.instant().plus(STEP_BUDGET);
         while (clock.instant().isBefore(until) && i.get().pipeline().stepDue() > 0) {
             // keep stepping while batches are due; a batch that waits for the CA has a not_before in the future

@@ -102,6 +102,19 @@ public final class Pipeline implements AutoCloseable {
         return n;
     }
 
+    /**
+     * Frees this node's own leases. Call it only while none of this process's steps runs (between {@link #stepDue()}
+     * calls of one caller): a step whose release failed because the database was away at that moment would
+     * otherwise hold its batch until the lease ran out ({@link #LEASE}).
+     */
+    public int releaseOwnLeases() {
+        int n = batches.releaseLeasesOf(node::equals);
+        if (n > 0) {
+            log.info("pipeline: released {} lease(s) of this node that a failed release had left", n);
+        }
+        return n;
+    }
+
     /** Queues the names of certificates whose renewal time has come; returns how many. */
     public int queueRenewals() {
         int n = certificates.queueDueRenewals(clock.instant());
@@ -231,7 +244,7 @@ public final class Pipeline implements AutoCloseable {
                 int stepped = stepDue();
                 // every step of this process has ended; a lease one of them could not release (the database was
                 // away at that moment) would otherwise hold its batch for the whole lease
-                batches.releaseLeasesOf(node::equals);
+                releaseOwnLeases();
                 if (stepped > 0) {
                     continue;
                 }
