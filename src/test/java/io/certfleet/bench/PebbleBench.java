@@ -31,6 +31,10 @@ public final class PebbleBench {
     /** A run --once over 1,000 names takes ~1.5 min here; past this it is stuck, not slow. */
     private static final int ORDERS_LIMIT_S = 240;
 
+    /** The streams this process started with; {@code Cli.run} swaps System.out/err while a command runs. */
+    private static final java.io.PrintStream REAL_OUT = System.out;
+    private static final java.io.PrintStream REAL_ERR = System.err;
+
     private PebbleBench() {
     }
 
@@ -149,12 +153,24 @@ public final class PebbleBench {
         try {
             run = pending.get(ORDERS_LIMIT_S, java.util.concurrent.TimeUnit.SECONDS);
         } catch (java.util.concurrent.TimeoutException e) {
+            // the stuck run still holds Cli's captured System.out/err: report on the streams this process started with
+            System.setOut(REAL_OUT);
+            System.setErr(REAL_ERR);
+            Path dump = Files.createTempFile(Path.of(System.getProperty("java.io.tmpdir")), "orders-stall-", ".txt");
+            StringBuilder threads = new StringBuilder();
+            Thread.getAllStackTraces().forEach((t, st) -> {
+                threads.append('"').append(t.getName()).append("\" ").append(t.getState()).append('\n');
+                for (StackTraceElement el : st) {
+                    threads.append("    at ").append(el).append('\n');
+                }
+            });
+            Files.writeString(dump, threads);
             Report.row("orders, 1000 names, k=" + k + " " + mix.name().toLowerCase() + " (real, Pebble)",
                     "did not finish in " + ORDERS_LIMIT_S + " s", "", Double.NaN,
                     "certfleet prod <= manual prod, 0 failed prod", "FAIL",
-                    "run --once stalled: every acme4j call waited on one HTTP request through the staging proxy"
-                            + " that never returned (see docs/benchmarks.md)");
-            System.err.println("orders: run --once did not finish in " + ORDERS_LIMIT_S + " s; giving up");
+                    "run --once did not finish; where every thread was at the deadline: " + dump);
+            System.err.println("orders: run --once did not finish in " + ORDERS_LIMIT_S + " s; giving up; threads: "
+                    + dump);
             System.exit(0);
             return;
         }
