@@ -73,6 +73,16 @@ public final class BoulderProxy implements AutoCloseable {
     private final ExecutorService executor;
     private final URI upstream;
     private final HttpClient http;
+    /**
+     * Debian's Pebble 2.4.0 can deadlock for good: a new-order that reuses authorizations holds its store's read
+     * lock and waits for an authorization's lock (FindValidAuthorization), while the authorization handler holds that
+     * authorization and waits for the store, behind a second new-order waiting to write (AddChallenge). Seen in a
+     * full bench run: every Pebble request hung until the process was killed (goroutine dump in docs/benchmarks.md
+     * section 2). Let's Encrypt has no such lock; the proxy keeps new-orders apart from authorization and challenge
+     * requests so the test CA never gets there.
+     */
+    private final java.util.concurrent.locks.ReadWriteLock pebbleLocks =
+            new java.util.concurrent.locks.ReentrantReadWriteLock(true);
     private final List<Rule> rules = new CopyOnWriteArrayList<>();
     private final List<java.util.function.Function<Endpoint, Optional<Duration>>> delays = new CopyOnWriteArrayList<>();
     /** The marker of a rule that closes the connection without any answer. */
@@ -548,7 +558,22 @@ public final class BoulderProxy implements AutoCloseable {
                     return;
                 }
             }
-            int status = forward(ex, endpoint, body, names);
+            java.util.concurrent.locks.Lock lock = switch (endpoint) {
+                case NEW_ORDER -> pebbleLocks.writeLock();
+                case AUTHORIZATION, CHALLENGE -> pebbleLocks.readLock();
+                default -> null;
+            };
+            int status;
+            if (lock == null) {
+                status = forward(ex, endpoint, body, names);
+            } else {
+                lock.lockInterruptibly();
+                try {
+                    status = forward(ex, endpoint, body, names);
+                } finally {
+                    lock.unlock();
+                }
+            }
             if (replaces.isPresent()) {
                 if (status == 201) {
                     replaced.add(replaces.get());
