@@ -44,7 +44,7 @@ public final class PebbleBench {
         Path work = Path.of(arg(args, "work", System.getProperty("java.io.tmpdir")));
         try (PipelineHarness h = new PipelineHarness()) {
             if (what.contains("issuance")) {
-                issuance(h, quick ? 3 : 10, 1, quick ? 10 : 50, work);
+                issuance(h, quick ? 3 : 10, 1, quick ? 10 : 25, work); // lego: 25 names, ~2 min; its per-name cost is flat
             }
             if (what.contains("orders")) {
                 orders(h, OrdersSimulation.Mix.ATTRIBUTABLE, 10);
