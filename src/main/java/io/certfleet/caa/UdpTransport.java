@@ -85,6 +85,8 @@ final class UdpTransport implements AutoCloseable {
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicInteger socketsOpened = new AtomicInteger();
     private volatile boolean closed;
+    /** Set by the reader before it waits without a timeout (nothing outstanding); a sender then wakes it. */
+    private volatile boolean readerIdle;
     private final AtomicBoolean shut = new AtomicBoolean();
 
     /** One outstanding query. Its fields are written before it is published in a socket's pending map. */
@@ -209,6 +211,9 @@ final class UdpTransport implements AutoCloseable {
             if (n < wire.length) {
                 throw new EOFException("the socket's send buffer had no room for the query to " + label());
             }
+            if (readerIdle) {
+                selector.wakeup(); // the reader waits without a timeout: it must start sweeping for this query
+            }
         } catch (IOException e) {
             finish(q, null, e);
         }
@@ -257,7 +262,16 @@ final class UdpTransport implements AutoCloseable {
         long nextSweep = System.nanoTime() + SWEEP_NANOS;
         try {
             while (!closed) {
-                selector.select(TimeUnit.NANOSECONDS.toMillis(SWEEP_NANOS));
+                // an idle daemon's reader sleeps until a query is sent instead of waking 50 times a second;
+                // readerIdle is set before inFlight is read, and a sender reads readerIdle after raising
+                // inFlight, so one of the two always sees the other
+                readerIdle = true;
+                if (inFlight.get() == 0 && retired.isEmpty() && toRegister.isEmpty()) {
+                    selector.select();
+                } else {
+                    selector.select(TimeUnit.NANOSECONDS.toMillis(SWEEP_NANOS));
+                }
+                readerIdle = false;
                 for (Socket s; (s = toRegister.poll()) != null; ) {
                     try {
                         s.channel.register(selector, SelectionKey.OP_READ, s);

@@ -243,6 +243,27 @@ class UdpTransportTest {
     }
 
     @Test
+    void aQuerySentToAnIdleTransportStillTimesOut() throws Exception {
+        // with nothing outstanding the reader waits without a timeout; a new query must wake it to be swept
+        Script s = script((sc, r) -> {
+            if (!r.query().getQuestion().getName().toString().startsWith("dropped")) {
+                sc.answer(r);
+            }
+        });
+        UdpTransport t = transport(s, Duration.ofMillis(200), 8, 1, 1000);
+        t.send(query("first.example.test")).get(10, TimeUnit.SECONDS);
+        for (int round = 0; round < 3; round++) {
+            Thread.sleep(300); // idle
+            CompletableFuture<Message> dropped = t.send(query("dropped" + round + ".example.test"));
+            assertThatThrownBy(() -> dropped.get(5, TimeUnit.SECONDS))
+                    .hasCauseInstanceOf(SocketTimeoutException.class);
+            assertThat(questionOf(t.send(query("after" + round + ".example.test"))).toString())
+                    .isEqualTo("after" + round + ".example.test.");
+        }
+        assertThat(t.inFlight()).isZero();
+    }
+
+    @Test
     void forgedAndStrayDatagramsAreIgnoredUntilTheRealAnswerComes() throws Exception {
         Script s = script((sc, r) -> {
             Message q = r.query();
