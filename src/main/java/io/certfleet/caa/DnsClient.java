@@ -31,7 +31,8 @@ import java.util.function.Function;
 
 /**
  * The one long-lived DNS client of a {@link CaaChecker}: recursive queries (RD set, EDNS0 4096, DO clear unless we
- * validate ourselves) rotated over the configured resolvers, retried on timeouts only, never over TCP; and direct
+ * validate ourselves) rotated over the configured resolvers, retried on timeouts only, over UDP (see below for the
+ * one exception); and direct
  * queries (RD clear) to authoritative servers for the nameserver sweep.
  *
  * <p>Recursive queries go through a {@link UdpTransport} per resolver (a few long-lived sockets, a bound on the
