@@ -136,8 +136,11 @@ public final class Issuance {
                 accounts.recordRenewalInfo(session.accountId(), directory.renewalInfo());
                 sessions.put(env, session);
                 List<String> identities = directory.caaIdentities();
+                // production names are rehearsed on staging first: their CAA must let the staging account issue too
+                Optional<String> rehearsal = env == CaEnvironment.PRODUCTION && sessions.containsKey(CaEnvironment.STAGING)
+                        ? Optional.of(sessions.get(CaEnvironment.STAGING).accountUrl()) : Optional.empty();
                 CaaChecker checker = checker(s, identities.isEmpty() ? List.of(s.precheck().caIdentity()) : identities,
-                        session.accountUrl());
+                        session.accountUrl(), rehearsal);
                 checkers.put(env, checker);
                 log.info("{}: account {} at {}; CAA identities {}", env.wire(), session.accountUrl(), dir, identities);
             }
@@ -156,12 +159,14 @@ public final class Issuance {
         return new Issuance(pipeline, responder.server(), new RunLog(new HistoryStore(app.store()), clock, nodeName()));
     }
 
-    static CaaChecker checker(Settings s, List<String> identities, String accountUrl) {
+    static CaaChecker checker(Settings s, List<String> identities, String accountUrl, Optional<String> rehearsal) {
         Settings.Precheck p = s.precheck();
         CaaSettings c = CaaSettings.defaults().withResolvers(p.resolvers()).withTimeout(p.timeout(), p.tries())
                 .withConcurrency(p.concurrency()).withSweep(p.sweep(), 53)
                 .withCa(identities, Optional.of(accountUrl), p.method())
-                .withHealth(p.canary(), 0.5, 10);
+                .withHealth(p.canary(), p.degradedShare(), p.degradedMinDomains())
+                .withDnssecAnchor(p.dnssecAnchor())
+                .withRehearsalAccount(rehearsal);
         try {
             return CaaChecker.create(c);
         } catch (IOException | IllegalArgumentException e) {

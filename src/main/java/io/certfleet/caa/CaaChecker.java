@@ -9,6 +9,7 @@ import io.certfleet.model.PrecheckRun;
 import io.certfleet.model.PrecheckVerdict;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import com.google.common.net.InternetDomainName;
 import org.xbill.DNS.ResolverConfig;
 
 import java.io.IOException;
@@ -45,6 +46,7 @@ public final class CaaChecker implements AutoCloseable {
     private final ExecutorService executor;
     private final DnsClient client;
     private final CaaPolicy policy;
+    private final Optional<CaaPolicy> rehearsalPolicy;
     private final List<String> resolverLabels;
 
     private CaaChecker(CaaSettings settings, List<InetSocketAddress> resolvers) throws IOException {
@@ -61,6 +63,7 @@ public final class CaaChecker implements AutoCloseable {
                 executor);
         this.policy = new CaaPolicy(new LinkedHashSet<>(settings.caIdentities()), settings.accountUri(),
                 settings.validationMethod());
+        this.rehearsalPolicy = settings.rehearsalAccountUri().map(u -> policy.forAccount(Optional.of(u)));
         this.resolverLabels = resolvers.stream().map(DnsClient::label).toList();
     }
 
@@ -75,7 +78,7 @@ public final class CaaChecker implements AutoCloseable {
         if (settings.resolvers().isEmpty()) {
             resolvers.addAll(ResolverConfig.getCurrentConfig().servers());
             if (resolvers.isEmpty()) {
-                throw new IOException("caa.resolvers is empty and the system has no DNS resolver configured");
+                throw new IOException("precheck.resolvers is empty and the system has no DNS resolver configured");
             }
         }
         for (String r : settings.resolvers()) {
@@ -83,13 +86,13 @@ public final class CaaChecker implements AutoCloseable {
             try {
                 resolvers.add(new InetSocketAddress(InetAddress.getByName(hp.host()), hp.port()));
             } catch (UnknownHostException e) {
-                throw new IOException("caa.resolvers: cannot resolve resolver host '" + hp.host() + "'", e);
+                throw new IOException("precheck.resolvers: cannot resolve resolver host '" + hp.host() + "'", e);
             }
         }
         try {
             return new CaaChecker(settings, resolvers);
         } catch (IOException e) {
-            throw new IOException("caa.dnssecAnchor: cannot load trust anchors from "
+            throw new IOException("precheck.dnssec-anchor: cannot load trust anchors from "
                     + settings.dnssecAnchor().map(Object::toString).orElse("?") + ": " + e.getMessage(), e);
         }
     }
@@ -232,7 +235,17 @@ public final class CaaChecker implements AutoCloseable {
 
     /** selectCAA, then the record rules, for answers ordered from the name to its TLD. Pure. */
     Decision decide(DomainName dn, List<LevelAnswer> answers) {
-        return decide(policy, settings.caIdentities(), dn, answers);
+        Decision d = decide(policy, settings.caIdentities(), dn, answers);
+        if (rehearsalPolicy.isEmpty() || d.reason().verdict() != PrecheckVerdict.ALLOWED || d.level().isEmpty()) {
+            return d;
+        }
+        // the same records, for the staging account that rehearses the order first: only accounturi can differ
+        Decision staging = decide(rehearsalPolicy.get(), settings.caIdentities(), dn, answers);
+        if (staging.reason().verdict() == PrecheckVerdict.ALLOWED) {
+            return d;
+        }
+        return new Decision(staging.reason(), staging.level(), Details.rehearsalBlocked(dn,
+                settings.rehearsalAccountUri().orElseThrow(), staging.detail()), staging.evidence());
     }
 
     static Decision decide(CaaPolicy policy, List<String> ids, DomainName dn, List<LevelAnswer> answers) {
@@ -272,19 +285,50 @@ public final class CaaChecker implements AutoCloseable {
         return failures.isEmpty() ? Optional.empty() : Optional.of(String.join("; ", failures));
     }
 
-    /** Failures that, when most names of a run share them, come from our resolver rather than the names. */
+    /**
+     * Failures that, when most names of a run share them across many unrelated domains, come from our side (the
+     * resolver, or a network that cannot reach nameservers directly) rather than from the names.
+     */
     private static final List<Set<PrecheckReason>> RESOLVER_FAILURES = List.of(
-            EnumSet.of(PrecheckReason.DNS_TIMEOUT), EnumSet.of(PrecheckReason.DNS_SERVFAIL, PrecheckReason.DNS_REFUSED));
+            EnumSet.of(PrecheckReason.DNS_TIMEOUT), EnumSet.of(PrecheckReason.DNS_SERVFAIL, PrecheckReason.DNS_REFUSED),
+            EnumSet.of(PrecheckReason.NS_PARTIAL_FAILURE));
 
     private Optional<String> failureShare(List<PrecheckResult> results, Set<PrecheckReason> kind) {
         long checked = results.stream().filter(r -> r.reason() != PrecheckReason.INVALID_NAME).count();
-        long failed = results.stream().filter(r -> kind.contains(r.reason())).count();
-        if (failed >= settings.degradedMinCount() && failed > settings.degradedShare() * checked) {
-            String what = kind.contains(PrecheckReason.DNS_TIMEOUT) ? "timed out" : "got SERVFAIL or REFUSED";
-            return Optional.of(failed + " of " + checked + " names " + what + " (more than "
-                    + Math.round(settings.degradedShare() * 100) + "%)");
+        List<PrecheckResult> failed = results.stream().filter(r -> kind.contains(r.reason())).toList();
+        // 50 names under one customer's dead zone are that customer's problem; failures spread over many
+        // unrelated registered domains at once are ours
+        long domains = failed.stream().map(CaaChecker::registeredDomainOfFailure).distinct().count();
+        if (domains >= settings.degradedMinCount() && failed.size() > settings.degradedShare() * checked) {
+            String what = kind.contains(PrecheckReason.DNS_TIMEOUT) ? "timed out"
+                    : kind.contains(PrecheckReason.NS_PARTIAL_FAILURE)
+                    ? "had authoritative nameservers fail when asked directly (the sweep); if this host cannot"
+                    + " reach nameservers directly (firewall, no IPv6 route), set precheck.sweep=false,"
+                    : "got SERVFAIL or REFUSED";
+            return Optional.of(failed.size() + " of " + checked + " names " + what + " under " + domains
+                    + " registered domains (more than " + Math.round(settings.degradedShare() * 100) + "% of the"
+                    + " names, under at least " + settings.degradedMinCount() + " domains)");
         }
         return Optional.empty();
+    }
+
+    /**
+     * The registered domain (Public Suffix List) of the level where a name's check failed, or of the name; under
+     * a suffix the list does not know (test TLDs), the last two labels.
+     */
+    static String registeredDomainOfFailure(PrecheckResult r) {
+        String level = r.level().orElse(r.name().map(DomainName::name).orElse(r.input()));
+        try {
+            InternetDomainName d = InternetDomainName.from(level);
+            if (d.isUnderPublicSuffix()) {
+                return d.topPrivateDomain().toString();
+            }
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            // fall through to the label rule
+        }
+        String[] labels = level.split("\\.");
+        return labels.length <= 2 ? level
+                : labels[labels.length - 2] + "." + labels[labels.length - 1];
     }
 
     private static PrecheckResult demote(PrecheckResult r, String why) {

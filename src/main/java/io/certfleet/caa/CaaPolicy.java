@@ -32,6 +32,19 @@ final class CaaPolicy {
         this.method = Objects.requireNonNull(method);
     }
 
+    /** The same rules for another ACME account (staging's, when production names are rehearsed there first). */
+    CaaPolicy forAccount(Optional<String> otherAccountUri) {
+        return new CaaPolicy(caIdentities, otherAccountUri, method);
+    }
+
+    /**
+     * The challenge type the CA will use for a name: Let's Encrypt validates wildcard names with DNS-01 only,
+     * whatever the order's other names use, so {@code validationmethods} is matched against {@code dns-01} for them.
+     */
+    String methodFor(boolean wildcard) {
+        return wildcard ? "dns-01" : method;
+    }
+
     /**
      * The outcome of evaluating one relevant set.
      *
@@ -85,7 +98,7 @@ final class CaaPolicy {
                 accountMismatch = true;
                 continue;
             }
-            if (!methodMatches(v)) {
+            if (!methodMatches(v, methodFor(wildcard))) {
                 methodMismatch = true;
                 continue;
             }
@@ -100,7 +113,8 @@ final class CaaPolicy {
         }
         if (methodMismatch) {
             return new Evaluation(PrecheckReason.CAA_METHOD_MISMATCH, records, "the " + kind + " record for "
-                    + ids + " does not allow the " + method + " challenge (validationmethods)");
+                    + ids + " does not allow the " + methodFor(wildcard) + " challenge (validationmethods)"
+                    + (wildcard ? ", which the CA requires for wildcard names" : ""));
         }
         if (ourMalformed || malformed == records.size()) {
             return new Evaluation(PrecheckReason.CAA_MALFORMED, records, "the " + kind + " record"
@@ -123,7 +137,7 @@ final class CaaPolicy {
         return accountUri.isPresent() && accountUri.get().equals(uris.get(0));
     }
 
-    private boolean methodMatches(CaaValue v) {
+    private static boolean methodMatches(CaaValue v, String method) {
         List<String> methods = v.values("validationmethods");
         if (methods.isEmpty()) {
             return true;

@@ -28,13 +28,19 @@ import java.util.regex.Pattern;
  * @param dnssecAnchor     a trust-anchor file (DS or DNSKEY records in zone-file format) to validate DNSSEC
  *                         ourselves; empty leaves validation to the resolver
  * @param canaryNames      names looked up before a run to check the resolver (CAA queries); empty skips the canary
- * @param degradedShare    a run is degraded when more than this share of its checked names timed out …
- * @param degradedMinCount … and at least this many did
+ * @param degradedShare    a run is degraded when the names that failed alike (all timed out, or all got SERVFAIL or
+ *                         REFUSED, or all had a nameserver fail in the sweep) are more than this share of its
+ *                         checked names …
+ * @param degradedMinCount … and they lie under at least this many different registered domains (one customer's
+ *                         broken zone with 50 names under it is that customer's fault, not our resolver's)
+ * @param rehearsalAccountUri our staging account URL when names checked for production are rehearsed on staging
+ *                         first: a record whose {@code accounturi} lets only the production account issue then
+ *                         blocks the name too, because the rehearsal cannot pass; empty checks one account only
  */
 public record CaaSettings(List<String> resolvers, Duration perTryTimeout, int tries, int concurrency, boolean sweep,
                           int nameserverPort, List<String> caIdentities, Optional<String> accountUri,
                           String validationMethod, Optional<Path> dnssecAnchor, List<String> canaryNames,
-                          double degradedShare, int degradedMinCount) {
+                          double degradedShare, int degradedMinCount, Optional<String> rehearsalAccountUri) {
 
     public static final String LETS_ENCRYPT = "letsencrypt.org";
     public static final List<String> VALIDATION_METHODS = List.of("http-01", "dns-01", "tls-alpn-01");
@@ -49,44 +55,48 @@ public record CaaSettings(List<String> resolvers, Duration perTryTimeout, int tr
         Objects.requireNonNull(accountUri, "accountUri");
         Objects.requireNonNull(validationMethod, "validationMethod");
         Objects.requireNonNull(dnssecAnchor, "dnssecAnchor");
+        Objects.requireNonNull(rehearsalAccountUri, "rehearsalAccountUri");
         for (String r : resolvers) {
             parseHostPort(r, 53);
         }
         if (perTryTimeout.isNegative() || perTryTimeout.isZero()) {
-            throw new IllegalArgumentException("caa.perTryTimeout must be positive, was " + perTryTimeout);
+            throw new IllegalArgumentException("precheck.timeout must be positive, was " + perTryTimeout);
         }
         if (tries < 1 || tries > 10) {
-            throw new IllegalArgumentException("caa.tries must be 1..10, was " + tries);
+            throw new IllegalArgumentException("precheck.tries must be 1..10, was " + tries);
         }
         if (concurrency < 1 || concurrency > 10_000) {
-            throw new IllegalArgumentException("caa.concurrency must be 1..10000, was " + concurrency);
+            throw new IllegalArgumentException("precheck.concurrency must be 1..10000, was " + concurrency);
         }
         if (nameserverPort < 1 || nameserverPort > 65535) {
-            throw new IllegalArgumentException("caa.nameserverPort must be 1..65535, was " + nameserverPort);
+            throw new IllegalArgumentException("the nameserver port must be 1..65535, was " + nameserverPort);
         }
         if (caIdentities.isEmpty() || caIdentities.stream().anyMatch(String::isBlank)) {
-            throw new IllegalArgumentException("caa.caIdentities must name at least one CA domain, was "
+            throw new IllegalArgumentException("precheck.ca-identity must name at least one CA domain, was "
                     + caIdentities);
         }
         if (!VALIDATION_METHODS.contains(validationMethod)) {
-            throw new IllegalArgumentException("caa.validationMethod must be one of " + VALIDATION_METHODS
+            throw new IllegalArgumentException("precheck.method must be one of " + VALIDATION_METHODS
                     + ", was '" + validationMethod + "'");
         }
         if (accountUri.isPresent() && accountUri.get().isBlank()) {
-            throw new IllegalArgumentException("caa.accountUri must not be blank");
+            throw new IllegalArgumentException("the account URI must not be blank");
         }
         if (!(degradedShare > 0 && degradedShare <= 1)) {
-            throw new IllegalArgumentException("caa.degradedShare must be in (0, 1], was " + degradedShare);
+            throw new IllegalArgumentException("precheck.degraded-share must be in (0, 1], was " + degradedShare);
         }
         if (degradedMinCount < 1) {
-            throw new IllegalArgumentException("caa.degradedMinCount must be at least 1, was " + degradedMinCount);
+            throw new IllegalArgumentException("precheck.degraded-min-domains must be at least 1, was " + degradedMinCount);
         }
     }
 
-    /** System resolvers, 1 s × 3 tries, 32 names at once, sweep on, Let's Encrypt, http-01, canary {@code com}. */
+    /**
+     * System resolvers, 1 s × 3 tries, 256 names at once, sweep on, Let's Encrypt, http-01, canary {@code com},
+     * degraded when more than half the names fail alike under at least 10 registered domains.
+     */
     public static CaaSettings defaults() {
         return new CaaSettings(List.of(), Duration.ofSeconds(1), 3, 256, true, 53, List.of(LETS_ENCRYPT),
-                Optional.empty(), "http-01", Optional.empty(), List.of("com"), 0.5, 10);
+                Optional.empty(), "http-01", Optional.empty(), List.of("com"), 0.5, 10, Optional.empty());
     }
 
     /**
@@ -122,36 +132,47 @@ public record CaaSettings(List<String> resolvers, Duration perTryTimeout, int tr
 
     public CaaSettings withResolvers(List<String> v) {
         return new CaaSettings(v, perTryTimeout, tries, concurrency, sweep, nameserverPort, caIdentities, accountUri,
-                validationMethod, dnssecAnchor, canaryNames, degradedShare, degradedMinCount);
+                validationMethod, dnssecAnchor, canaryNames, degradedShare, degradedMinCount,
+                rehearsalAccountUri);
     }
 
     public CaaSettings withTimeout(Duration perTry, int n) {
         return new CaaSettings(resolvers, perTry, n, concurrency, sweep, nameserverPort, caIdentities, accountUri,
-                validationMethod, dnssecAnchor, canaryNames, degradedShare, degradedMinCount);
+                validationMethod, dnssecAnchor, canaryNames, degradedShare, degradedMinCount,
+                rehearsalAccountUri);
     }
 
     public CaaSettings withConcurrency(int v) {
         return new CaaSettings(resolvers, perTryTimeout, tries, v, sweep, nameserverPort, caIdentities, accountUri,
-                validationMethod, dnssecAnchor, canaryNames, degradedShare, degradedMinCount);
+                validationMethod, dnssecAnchor, canaryNames, degradedShare, degradedMinCount,
+                rehearsalAccountUri);
     }
 
     public CaaSettings withSweep(boolean v, int port) {
         return new CaaSettings(resolvers, perTryTimeout, tries, concurrency, v, port, caIdentities, accountUri,
-                validationMethod, dnssecAnchor, canaryNames, degradedShare, degradedMinCount);
+                validationMethod, dnssecAnchor, canaryNames, degradedShare, degradedMinCount,
+                rehearsalAccountUri);
     }
 
     public CaaSettings withCa(List<String> identities, Optional<String> account, String method) {
         return new CaaSettings(resolvers, perTryTimeout, tries, concurrency, sweep, nameserverPort, identities,
-                account, method, dnssecAnchor, canaryNames, degradedShare, degradedMinCount);
+                account, method, dnssecAnchor, canaryNames, degradedShare, degradedMinCount,
+                rehearsalAccountUri);
     }
 
     public CaaSettings withDnssecAnchor(Optional<Path> v) {
         return new CaaSettings(resolvers, perTryTimeout, tries, concurrency, sweep, nameserverPort, caIdentities,
-                accountUri, validationMethod, v, canaryNames, degradedShare, degradedMinCount);
+                accountUri, validationMethod, v, canaryNames, degradedShare, degradedMinCount,
+                rehearsalAccountUri);
+    }
+
+    public CaaSettings withRehearsalAccount(Optional<String> v) {
+        return new CaaSettings(resolvers, perTryTimeout, tries, concurrency, sweep, nameserverPort, caIdentities,
+                accountUri, validationMethod, dnssecAnchor, canaryNames, degradedShare, degradedMinCount, v);
     }
 
     public CaaSettings withHealth(List<String> canaries, double share, int minCount) {
         return new CaaSettings(resolvers, perTryTimeout, tries, concurrency, sweep, nameserverPort, caIdentities,
-                accountUri, validationMethod, dnssecAnchor, canaries, share, minCount);
+                accountUri, validationMethod, dnssecAnchor, canaries, share, minCount, rehearsalAccountUri);
     }
 }

@@ -93,6 +93,12 @@ final class Details {
                 + " fix or remove it from the NS records. (" + allowedDetail + ")";
     }
 
+    static String rehearsalBlocked(DomainName n, String stagingAccount, String stagingDetail) {
+        return stagingDetail + " The records let our production account issue, but certfleet rehearses every order"
+                + " on staging first with the account " + stagingAccount + ", which they forbid: add that account as a"
+                + " second accounturi record, or the name cannot pass the rehearsal.";
+    }
+
     static String degraded(String why, String original) {
         return "Not checked: our resolver is degraded (" + why + "), so this failure may be ours, not the"
                 + " customer's; the name stays pending and will be checked again. Last result: " + original;

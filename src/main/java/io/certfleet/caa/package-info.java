@@ -7,8 +7,8 @@
  * rule and the RFC 8657 {@code accounturi} and {@code validationmethods} parameters. Each name gets a verdict
  * (allowed, blocked, at-risk), one reason code, the level where it was decided and the DNS evidence. An optional
  * nameserver sweep asks every authoritative server directly and flags names whose servers fail or disagree; a
- * resolver canary and a timeout-share rule mark a run degraded so our own resolver's failures never block a
- * customer's name. {@link io.certfleet.caa.CaaChecker} is the entry point; {@link io.certfleet.caa.CaaSettings}
+ * resolver canary and a failure-share rule (most names failing alike, under many registered domains) mark a run
+ * degraded, so our own resolver's failures never block a customer's name. {@link io.certfleet.caa.CaaChecker} is the entry point; {@link io.certfleet.caa.CaaSettings}
  * configures it; the rest of the package is package-private.
  */
 package io.certfleet.caa;

@@ -52,7 +52,7 @@ final class ImportCommand implements Callable<Integer> {
             }
         }
         PrintStream err = System.err;
-        boolean terminal = System.console() != null;
+        boolean terminal = Terminal.stderrIsTerminal();
         try (in; Certfleet app = Certfleet.open(main.loadSettings())) {
             var importer = new DomainImporter(app.domains()::insertNew);
             long t0 = System.nanoTime();

@@ -64,8 +64,10 @@ public final class Main {
             public <K> K create(Class<K> cls) throws Exception {
                 if (cls == PrecheckCommand.class) {
                     // --account-uri defaults to the stored account of --environment, if a database is reachable
+                    // and every other flag to the precheck.* settings (--config, CERTFLEET_*, --set)
                     return cls.cast(new PrecheckCommand(env -> io.certfleet.store.AccountStore.lookupAccountUrl(
-                            main.loadSettings().settings().database(), io.certfleet.model.CaEnvironment.fromWire(env))));
+                            main.loadSettings().settings().database(), io.certfleet.model.CaEnvironment.fromWire(env)),
+                            () -> main.loadSettings().settings().precheck()));
                 }
                 return defaults.create(cls);
             }

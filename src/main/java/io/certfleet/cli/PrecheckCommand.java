@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.certfleet.caa.CaaChecker;
 import io.certfleet.caa.CaaSettings;
 import io.certfleet.caa.ProgressListener;
+import io.certfleet.config.Settings;
+import io.certfleet.config.SettingsLoader;
 import io.certfleet.model.NameserverAnswer;
 import io.certfleet.model.PrecheckReason;
 import io.certfleet.model.PrecheckResult;
@@ -35,6 +37,7 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -67,7 +70,7 @@ public final class PrecheckCommand implements Callable<Integer> {
     String file;
 
     @Option(names = "--resolver", paramLabel = "HOST[:PORT]", description = "Recursive resolver (repeatable)."
-            + " Default: the system's resolvers.")
+            + " Default: precheck.resolvers, else the system's resolvers.")
     List<String> resolvers = new ArrayList<>();
 
     @Option(names = "--sweep", description = "Also ask every authoritative nameserver directly (at-risk when they"
@@ -78,9 +81,9 @@ public final class PrecheckCommand implements Callable<Integer> {
             description = "Output format (default: ${DEFAULT-VALUE}).")
     String format;
 
-    @Option(names = "--concurrency", paramLabel = "N", defaultValue = "256",
-            description = "Names checked at once (default: ${DEFAULT-VALUE}).")
-    int concurrency;
+    @Option(names = "--concurrency", paramLabel = "N",
+            description = "Names checked at once (default: precheck.concurrency, 256).")
+    Integer concurrency;
 
     @Option(names = "--environment", paramLabel = "staging|production", defaultValue = "production",
             description = "Whose stored account URL to match accounturi against (default: ${DEFAULT-VALUE}).")
@@ -90,42 +93,55 @@ public final class PrecheckCommand implements Callable<Integer> {
             + " account of --environment).")
     String accountUri;
 
-    @Option(names = "--method", paramLabel = "http-01|dns-01|tls-alpn-01", defaultValue = "http-01",
-            description = "Challenge type the order will use (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--method", paramLabel = "http-01|dns-01|tls-alpn-01",
+            description = "Challenge type the order will use (default: precheck.method, http-01). Wildcard names"
+                    + " are always checked for dns-01, the only method the CA allows for them.")
     String method;
 
     @Option(names = "--ca-identity", paramLabel = "DOMAIN", description = "CAA issuer domain of the CA (repeatable;"
-            + " default: letsencrypt.org, or the directory's meta.caaIdentities).")
+            + " default: precheck.ca-identity, letsencrypt.org). The daemon uses the directory's"
+            + " meta.caaIdentities instead when the CA publishes them.")
     List<String> caIdentities = new ArrayList<>();
 
-    @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "1s",
-            description = "Per-try timeout, e.g. 1s or 500ms (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--timeout", paramLabel = "DURATION",
+            description = "Per-try timeout, e.g. 1s or 500ms (default: precheck.timeout, 1s).")
     String timeout;
 
-    @Option(names = "--tries", paramLabel = "N", defaultValue = "3", description = "Tries per query; only"
-            + " timeouts are retried (default: ${DEFAULT-VALUE}).")
-    int tries;
+    @Option(names = "--tries", paramLabel = "N", description = "Tries per query; only"
+            + " timeouts are retried (default: precheck.tries, 3).")
+    Integer tries;
 
     @Option(names = "--dnssec-anchor", paramLabel = "FILE", description = "Validate DNSSEC ourselves with this"
-            + " trust-anchor file (e.g. config/root-anchors.txt).")
+            + " trust-anchor file, e.g. config/root-anchors.txt (default: precheck.dnssec-anchor, none).")
     Path dnssecAnchor;
 
     @Option(names = "--nameserver-port", paramLabel = "PORT", defaultValue = "53", hidden = true)
     int nameserverPort;
 
     @Option(names = "--canary", paramLabel = "NAME", description = "Resolver health-check name (repeatable;"
-            + " default: com).")
+            + " default: precheck.canary, com).")
     List<String> canaries = new ArrayList<>();
 
     private final Function<String, Optional<String>> accountLookup;
+    private final Supplier<Settings.Precheck> configured;
 
+    /** Built-in defaults, no stored account. */
     public PrecheckCommand() {
         this(null);
     }
 
-    /** @param accountLookup the stored account URL per environment; {@code null} uses {@link #storedAccountUri} */
+    /** Built-in defaults for the {@code precheck.*} settings. */
     public PrecheckCommand(Function<String, Optional<String>> accountLookup) {
+        this(accountLookup, () -> SettingsLoader.load(Optional.empty(), Map.of(), Map.of()).settings().precheck());
+    }
+
+    /**
+     * @param accountLookup the stored account URL per environment; {@code null} uses {@link #storedAccountUri}
+     * @param configured    the {@code precheck.*} settings (file, environment, {@code --set}); flags beat them
+     */
+    public PrecheckCommand(Function<String, Optional<String>> accountLookup, Supplier<Settings.Precheck> configured) {
         this.accountLookup = accountLookup;
+        this.configured = Objects.requireNonNull(configured);
     }
 
     @Override
@@ -136,7 +152,7 @@ public final class PrecheckCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         PrecheckRun run;
         try (CaaChecker checker = CaaChecker.create(settings)) {
-            ProgressLine progress = System.console() != null ? new ProgressLine(err) : null;
+            ProgressLine progress = Terminal.stderrIsTerminal() ? new ProgressLine(err) : null;
             run = checker.check(inputs, progress == null ? ProgressListener.NONE : progress);
             if (progress != null) {
                 progress.finish();
@@ -159,6 +175,28 @@ public final class PrecheckCommand implements Callable<Integer> {
     }
 
     CaaSettings settings() {
+        Settings.Precheck cfg = configured.get();
+        if (method == null) {
+            method = cfg.method();
+        }
+        if (concurrency == null) {
+            concurrency = cfg.concurrency();
+        }
+        if (tries == null) {
+            tries = cfg.tries();
+        }
+        if (resolvers.isEmpty()) {
+            resolvers = new ArrayList<>(cfg.resolvers());
+        }
+        if (caIdentities.isEmpty()) {
+            caIdentities = List.of(cfg.caIdentity());
+        }
+        if (canaries.isEmpty()) {
+            canaries = cfg.canary();
+        }
+        if (dnssecAnchor == null) {
+            dnssecAnchor = cfg.dnssecAnchor().orElse(null);
+        }
         if (!List.of("table", "json", "csv").contains(format)) {
             throw usage("--format must be table, json or csv, not '" + format + "'");
         }
@@ -185,20 +223,21 @@ public final class PrecheckCommand implements Callable<Integer> {
         if (dnssecAnchor != null && !Files.isReadable(dnssecAnchor)) {
             throw usage("--dnssec-anchor: cannot read " + dnssecAnchor);
         }
-        Matcher m = DURATION.matcher(timeout.strip().toLowerCase(Locale.ROOT));
-        if (!m.matches() || Long.parseLong(m.group(1)) == 0) {
-            throw usage("--timeout must be a positive duration like 1s or 500ms, not '" + timeout + "'");
+        Duration perTry = cfg.timeout();
+        if (timeout != null) {
+            Matcher m = DURATION.matcher(timeout.strip().toLowerCase(Locale.ROOT));
+            if (!m.matches() || Long.parseLong(m.group(1)) == 0) {
+                throw usage("--timeout must be a positive duration like 1s or 500ms, not '" + timeout + "'");
+            }
+            perTry = "ms".equals(m.group(2)) ? Duration.ofMillis(Long.parseLong(m.group(1)))
+                    : Duration.ofSeconds(Long.parseLong(m.group(1)));
         }
-        Duration perTry = "ms".equals(m.group(2)) ? Duration.ofMillis(Long.parseLong(m.group(1)))
-                : Duration.ofSeconds(Long.parseLong(m.group(1)));
         Optional<String> account = Optional.ofNullable(accountUri).filter(s -> !s.isBlank())
                 .or(() -> Objects.requireNonNullElse(accountLookup, storedAccountUri).apply(environment));
-        List<String> ids = caIdentities.isEmpty() ? List.of(CaaSettings.LETS_ENCRYPT) : caIdentities;
-        CaaSettings d = CaaSettings.defaults();
         try {
-            return new CaaSettings(resolvers, perTry, tries, concurrency, sweep, nameserverPort, ids, account, method,
-                    Optional.ofNullable(dnssecAnchor), canaries.isEmpty() ? d.canaryNames() : canaries,
-                    d.degradedShare(), d.degradedMinCount());
+            return new CaaSettings(resolvers, perTry, tries, concurrency, sweep, nameserverPort, caIdentities, account,
+                    method, Optional.ofNullable(dnssecAnchor), canaries, cfg.degradedShare(), cfg.degradedMinDomains(),
+                    Optional.empty());
         } catch (IllegalArgumentException e) {
             throw usage(e.getMessage());
         }

@@ -74,6 +74,12 @@ final class Keys {
             k("precheck.sweep", "true", "ask every nameserver of each zone directly and flag partial failures"),
             k("precheck.hold-at-risk", "true", "hold back at-risk names (sweep findings) instead of ordering them"),
             k("precheck.canary", "com", "comma-separated names that must resolve, or the run is degraded"),
+            k("precheck.degraded-share", "0.5", "a run is degraded (nothing blocked for it) when more than this share of "
+                    + "its names fail alike (timeouts, SERVFAIL/REFUSED, or sweep failures) ..."),
+            k("precheck.degraded-min-domains", "10", "... under at least this many registered domains; fewer is the "
+                    + "customers' DNS, not ours"),
+            k("precheck.dnssec-anchor", "", "trust-anchor file (e.g. config/root-anchors.txt) to validate DNSSEC "
+                    + "ourselves when the resolver does not; empty trusts the resolver's validation"),
             k("precheck.ca-identity", "letsencrypt.org", "CAA issuer domain of the CA"),
             k("precheck.method", "http-01", "challenge type compared with CAA validationmethods"),
 

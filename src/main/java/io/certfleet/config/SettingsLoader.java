@@ -191,7 +191,10 @@ public final class SettingsLoader {
                 bool("precheck.hold-at-risk"),
                 list("precheck.canary"),
                 text("precheck.ca-identity"),
-                oneOf("precheck.method", List.of("http-01", "dns-01", "tls-alpn-01")));
+                oneOf("precheck.method", List.of("http-01", "dns-01", "tls-alpn-01")),
+                share("precheck.degraded-share"),
+                intRange("precheck.degraded-min-domains", 1, 1_000_000),
+                optional("precheck.dnssec-anchor").map(p -> existingFile("precheck.dnssec-anchor")));
         var http = new Settings.Http01(text("http01.bind"), port("http01.port"));
         var schedule = new Settings.Schedule(cron("schedule.cron"), zone("schedule.time-zone"),
                 duration("schedule.window"));
@@ -241,6 +244,19 @@ public final class SettingsLoader {
             return v;
         } catch (NumberFormatException e) {
             throw bad(key, "a whole number between " + min + " and " + max);
+        }
+    }
+
+    /** A share in (0, 1]. */
+    private double share(String key) {
+        try {
+            double v = Double.parseDouble(text(key));
+            if (!(v > 0 && v <= 1)) {
+                throw bad(key, "a share greater than 0 and at most 1 (e.g. 0.5)");
+            }
+            return v;
+        } catch (NumberFormatException e) {
+            throw bad(key, "a share greater than 0 and at most 1 (e.g. 0.5)");
         }
     }
 

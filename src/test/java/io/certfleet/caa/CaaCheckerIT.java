@@ -197,20 +197,59 @@ class CaaCheckerIT {
     }
 
     @Test
-    void manyTimeoutsMakeTheRunDegradedAndNoNameIsBlockedForThem() throws Exception {
+    void manyTimeoutsUnderManyDomainsMakeTheRunDegradedAndNoNameIsBlockedForThem() throws Exception {
         List<String> names = new ArrayList<>();
-        IntStream.range(0, 12).forEach(i -> names.add("n" + i + ".timeout.test"));
+        IntStream.range(0, 12).forEach(i -> {
+            dns.drop("lost" + i + ".test");
+            names.add("www.lost" + i + ".test");
+        });
         names.add("shop.forbid.test");
         names.add("a.servfail.test");
         PrecheckRun run = run(settings().withTimeout(Duration.ofMillis(100), 1), names);
         assertThat(run.degraded()).isTrue();
-        assertThat(run.degradedReason()).hasValueSatisfying(r -> assertThat(r).contains("12 of 14"));
+        assertThat(run.degradedReason()).hasValueSatisfying(r -> assertThat(r).contains("12 of 14", "12 registered"));
         assertThat(run.results().subList(0, 12)).allSatisfy(r -> {
             assertThat(r.reason()).isEqualTo(PrecheckReason.RESOLVER_DEGRADED);
-            assertThat(r.detail()).contains("Not checked", "timeout.test");
+            assertThat(r.detail()).contains("Not checked", ".test");
         });
         assertThat(run.results().get(12).reason()).isEqualTo(PrecheckReason.CAA_FORBIDS);
         assertThat(run.results().get(13).reason()).isEqualTo(PrecheckReason.DNS_SERVFAIL);
+    }
+
+    @Test
+    void manyNamesUnderOneDeadZoneAreThatCustomersFaultNotOurs() throws Exception {
+        // 12 of 14 names time out, but all under timeout.test: the resolver answers everything else, so the
+        // names are blocked with their own reason rather than left pending as "our resolver is degraded"
+        List<String> names = new ArrayList<>();
+        IntStream.range(0, 12).forEach(i -> names.add("n" + i + ".timeout.test"));
+        names.add("shop.forbid.test");
+        names.add("www.permit.test");
+        PrecheckRun run = run(settings().withTimeout(Duration.ofMillis(100), 1), names);
+        assertThat(run.degraded()).isFalse();
+        assertThat(run.results().subList(0, 12)).allSatisfy(r -> {
+            assertThat(r.reason()).isEqualTo(PrecheckReason.DNS_TIMEOUT);
+            assertThat(r.verdict()).isEqualTo(PrecheckVerdict.BLOCKED);
+        });
+        // the same run with the threshold lowered to one domain is degraded: the setting is honoured
+        PrecheckRun strict = run(settings().withTimeout(Duration.ofMillis(100), 1).withHealth(settings().canaryNames(), 0.5, 1),
+                names);
+        assertThat(strict.degraded()).isTrue();
+        assertThat(strict.degradedReason()).hasValueSatisfying(r -> assertThat(r).contains("under 1 registered"));
+    }
+
+    @Test
+    void aRecordThatPinsOnlyOurProductionAccountBlocksANameThatIsRehearsedOnStaging() throws Exception {
+        String staging = "https://acme-staging-v02.api.letsencrypt.org/acme/acct/9";
+        CaaSettings rehearsed = settings().withRehearsalAccount(Optional.of(staging));
+        PrecheckRun run = run(rehearsed, List.of("www.myacct.test", "www.permit.test"));
+        PrecheckResult pinned = run.results().get(0);
+        assertThat(pinned.reason()).isEqualTo(PrecheckReason.CAA_ACCOUNTURI_MISMATCH);
+        assertThat(pinned.verdict()).isEqualTo(PrecheckVerdict.BLOCKED);
+        assertThat(pinned.detail()).contains(staging, "rehearses every order on staging");
+        assertThat(run.results().get(1).reason()).isEqualTo(PrecheckReason.CAA_PERMITS);
+        // without a rehearsal the production account alone decides
+        assertThat(run(settings(), List.of("www.myacct.test")).results().get(0).reason())
+                .isEqualTo(PrecheckReason.CAA_PERMITS);
     }
 
     @Test

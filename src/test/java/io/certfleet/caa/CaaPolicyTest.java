@@ -133,6 +133,31 @@ class CaaPolicyTest {
     }
 
     @org.junit.jupiter.api.Test
+    void wildcardsAreCheckedForDns01WhateverTheOrdersMethod() {
+        // Let's Encrypt validates wildcard names with DNS-01 only: an http-01 policy must not let
+        // validationmethods=http-01 authorise a wildcard, nor let validationmethods=dns-01 forbid one
+        assertThat(HTTP.evaluate(set("0 issuewild letsencrypt.org; validationmethods=http-01"), true).reason())
+                .isEqualTo(CAA_METHOD_MISMATCH);
+        assertThat(HTTP.evaluate(set("0 issuewild letsencrypt.org; validationmethods=http-01"), true).explanation())
+                .contains("dns-01", "wildcard");
+        assertThat(HTTP.evaluate(set("0 issue letsencrypt.org; validationmethods=dns-01"), true).reason())
+                .isEqualTo(CAA_PERMITS);
+        assertThat(HTTP.evaluate(set("0 issue letsencrypt.org; validationmethods=dns-01"), false).reason())
+                .isEqualTo(CAA_METHOD_MISMATCH);
+    }
+
+    @org.junit.jupiter.api.Test
+    void anotherAccountSeesTheSameRecordsWithItsOwnUri() {
+        String staging = "https://acme-staging-v02.api.letsencrypt.org/acme/acct/9";
+        CaaPolicy rehearsal = HTTP.forAccount(Optional.of(staging));
+        String pinned = "0 issue letsencrypt.org; accounturi=" + ACCT;
+        assertThat(HTTP.evaluate(set(pinned), false).reason()).isEqualTo(CAA_PERMITS);
+        assertThat(rehearsal.evaluate(set(pinned), false).reason()).isEqualTo(CAA_ACCOUNTURI_MISMATCH);
+        assertThat(rehearsal.evaluate(set(pinned + "|0 issue letsencrypt.org; accounturi=" + staging), false).reason())
+                .isEqualTo(CAA_PERMITS);
+    }
+
+    @org.junit.jupiter.api.Test
     void withoutAnAccountUriNoAccounturiRecordMatches() {
         CaaPolicy noAccount = new CaaPolicy(Set.of("letsencrypt.org"), Optional.empty(), "http-01");
         assertThat(noAccount.evaluate(set("0 issue letsencrypt.org; accounturi=" + ACCT), false).reason())

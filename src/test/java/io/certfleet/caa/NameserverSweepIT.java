@@ -50,6 +50,14 @@ class NameserverSweepIT {
                 .caa("split.test", 0, "issue", "letsencrypt.org");
         ns3.caa("split.test", 0, "issue", "letsencrypt.org");
         ns4.caa("split.test", 0, "issue", "ca.com");
+        // far0.test … far11.test: each with one healthy and one dead server, as if this host could not reach half
+        // of all nameservers (a firewall, or no IPv6 route)
+        for (int i = 0; i < 12; i++) {
+            String zone = "far" + i + ".test";
+            resolver.ns(zone, "ns1." + zone, "127.0.0.2").ns(zone, "ns2." + zone, "127.0.0.3")
+                    .caa(zone, 0, "issue", "letsencrypt.org");
+            ns1.caa(zone, 0, "issue", "letsencrypt.org");
+        }
         // blocked.test: blocked anyway, so the sweep does not run
         resolver.ns("blocked.test", "ns2.blocked.test", "127.0.0.3").caa("blocked.test", 0, "issue", "ca.com");
     }
@@ -97,5 +105,23 @@ class NameserverSweepIT {
 
         assertThat(run.results().get(3).reason()).isEqualTo(PrecheckReason.CAA_FORBIDS);
         assertThat(run.results().get(3).evidence().nameservers()).isEmpty();
+    }
+
+    @Test
+    void sweepFailuresAcrossManyDomainsAreOursAndBlockNoName() throws Exception {
+        List<String> names = new ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            names.add("www.far" + i + ".test");
+        }
+        names.add("www.good.test");
+        PrecheckRun run = run(names);
+        assertThat(run.degraded()).isTrue();
+        assertThat(run.degradedReason()).hasValueSatisfying(r -> assertThat(r)
+                .contains("12 of 13", "precheck.sweep=false"));
+        assertThat(run.results().subList(0, 12)).allSatisfy(r -> {
+            assertThat(r.reason()).isEqualTo(PrecheckReason.RESOLVER_DEGRADED);
+            assertThat(r.detail()).contains("Not checked", "TIMEOUT");
+        });
+        assertThat(run.results().get(12).reason()).isEqualTo(PrecheckReason.CAA_PERMITS);
     }
 }

@@ -71,4 +71,53 @@ class PrecheckCommandTest {
         assertThat(r.out().lines().skip(1)).hasSize(2)
                 .allSatisfy(l -> assertThat(l).contains(",blocked,INVALID_NAME,"));
     }
+
+    @Test
+    void precheckSettingsFromTheConfigurationApplyAndFlagsBeatThem() {
+        java.util.function.Supplier<io.certfleet.config.Settings.Precheck> configured = () ->
+                io.certfleet.config.SettingsLoader.load(java.util.Optional.empty(), java.util.Map.of(), java.util.Map.of(
+                        "precheck.resolvers", "127.0.0.1:5353", "precheck.timeout", "PT0.25S", "precheck.tries", "2",
+                        "precheck.method", "dns-01", "precheck.ca-identity", "ca.example",
+                        "precheck.canary", "net", "precheck.concurrency", "64", "precheck.degraded-share", "0.25",
+                        "precheck.degraded-min-domains", "3")).settings().precheck();
+        PrecheckCommand fromConfig = new PrecheckCommand(null, configured);
+        new CommandLine(fromConfig).parseArgs("example.com");
+        io.certfleet.caa.CaaSettings s = fromConfig.settings();
+        assertThat(s.resolvers()).containsExactly("127.0.0.1:5353");
+        assertThat(s.perTryTimeout()).isEqualTo(java.time.Duration.ofMillis(250));
+        assertThat(s.tries()).isEqualTo(2);
+        assertThat(s.validationMethod()).isEqualTo("dns-01");
+        assertThat(s.caIdentities()).containsExactly("ca.example");
+        assertThat(s.canaryNames()).containsExactly("net");
+        assertThat(s.concurrency()).isEqualTo(64);
+        assertThat(s.degradedShare()).isEqualTo(0.25);
+        assertThat(s.degradedMinCount()).isEqualTo(3);
+        assertThat(s.sweep()).as("the CLI sweeps only with --sweep, whatever precheck.sweep says").isFalse();
+
+        PrecheckCommand flags = new PrecheckCommand(null, configured);
+        new CommandLine(flags).parseArgs("--resolver", "127.0.0.2", "--timeout", "2s", "--tries", "1", "--method",
+                "http-01", "--ca-identity", "letsencrypt.org", "--canary", "org", "--concurrency", "8", "example.com");
+        io.certfleet.caa.CaaSettings f = flags.settings();
+        assertThat(f.resolvers()).containsExactly("127.0.0.2");
+        assertThat(f.perTryTimeout()).isEqualTo(java.time.Duration.ofSeconds(2));
+        assertThat(f.tries()).isEqualTo(1);
+        assertThat(f.validationMethod()).isEqualTo("http-01");
+        assertThat(f.caIdentities()).containsExactly("letsencrypt.org");
+        assertThat(f.canaryNames()).containsExactly("org");
+        assertThat(f.concurrency()).isEqualTo(8);
+    }
+
+    @Test
+    void aBrokenConfigurationExits2NamingTheKey() {
+        StringWriter err = new StringWriter();
+        int exit;
+        try {
+            exit = Main.commandLine().setErr(new PrintWriter(err)).execute("--set", "precheck.tries=0", "precheck",
+                    "not a name");
+        } finally {
+            err.flush();
+        }
+        assertThat(exit).isEqualTo(2);
+        assertThat(err.toString()).contains("precheck.tries");
+    }
 }

@@ -82,6 +82,14 @@ class SettingsLoaderTest {
                 () -> SettingsLoader.load(Optional.empty(), Map.of(), Map.of(key, value)))
                 .as(key + "=" + value)
                 .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.key()).isEqualTo(key)));
+        Map<String, String> badPrecheck = Map.of(
+                "precheck.degraded-share", "1.5",
+                "precheck.degraded-min-domains", "0",
+                "precheck.dnssec-anchor", "/nonexistent/root-anchors.txt");
+        badPrecheck.forEach((key, value) -> assertThatThrownBy(
+                () -> SettingsLoader.load(Optional.empty(), Map.of(), Map.of(key, value)))
+                .as(key + "=" + value)
+                .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.key()).isEqualTo(key)));
     }
 
     @Test
