@@ -162,7 +162,7 @@ public final class Issuance {
     static CaaChecker checker(Settings s, List<String> identities, String accountUrl, Optional<String> rehearsal) {
         Settings.Precheck p = s.precheck();
         CaaSettings c = CaaSettings.defaults().withResolvers(p.resolvers()).withTimeout(p.timeout(), p.tries())
-                .withConcurrency(p.concurrency()).withSweep(p.sweep(), 53)
+                .withConcurrency(p.concurrency()).withSweep(p.sweep(), p.sweepPort())
                 .withCa(identities, Optional.of(accountUrl), p.method())
                 .withHealth(p.canary(), p.degradedShare(), p.degradedMinDomains())
                 .withDnssecAnchor(p.dnssecAnchor())

@@ -115,8 +115,8 @@ public final class PrecheckCommand implements Callable<Integer> {
             + " trust-anchor file, e.g. config/root-anchors.txt (default: precheck.dnssec-anchor, none).")
     Path dnssecAnchor;
 
-    @Option(names = "--nameserver-port", paramLabel = "PORT", defaultValue = "53", hidden = true)
-    int nameserverPort;
+    @Option(names = "--nameserver-port", paramLabel = "PORT", hidden = true)
+    Integer nameserverPort;
 
     @Option(names = "--canary", paramLabel = "NAME", description = "Resolver health-check name (repeatable;"
             + " default: precheck.canary, com).")
@@ -196,6 +196,9 @@ public final class PrecheckCommand implements Callable<Integer> {
         }
         if (dnssecAnchor == null) {
             dnssecAnchor = cfg.dnssecAnchor().orElse(null);
+        }
+        if (nameserverPort == null) {
+            nameserverPort = cfg.sweepPort();
         }
         if (!List.of("table", "json", "csv").contains(format)) {
             throw usage("--format must be table, json or csv, not '" + format + "'");

@@ -72,6 +72,8 @@ final class Keys {
             k("precheck.concurrency", "256", "names pre-checked at once (each sends up to one query per label); "
                     + "queries in flight are capped at 256 per resolver whatever this says (docs/benchmarks.md)"),
             k("precheck.sweep", "true", "ask every nameserver of each zone directly and flag partial failures"),
+            k("precheck.sweep-port", "53", "port the sweep asks authoritative nameservers on (53; tests use loopback "
+                    + "servers on another port)"),
             k("precheck.hold-at-risk", "true", "hold back at-risk names (sweep findings) instead of ordering them"),
             k("precheck.canary", "com", "comma-separated names that must resolve, or the run is degraded"),
             k("precheck.degraded-share", "0.5", "a run is degraded (nothing blocked for it) when more than this share of "

@@ -56,7 +56,8 @@ public record Settings(
 
     public record Precheck(List<String> resolvers, Duration timeout, int tries, int concurrency, boolean sweep,
                            boolean holdAtRisk, List<String> canary, String caIdentity, String method,
-                           double degradedShare, int degradedMinDomains, Optional<Path> dnssecAnchor) {
+                           double degradedShare, int degradedMinDomains, Optional<Path> dnssecAnchor,
+                           int sweepPort) {
     }
 
     public record Http01(String bind, int port) {

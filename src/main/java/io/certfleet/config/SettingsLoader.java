@@ -194,7 +194,8 @@ public final class SettingsLoader {
                 oneOf("precheck.method", List.of("http-01", "dns-01", "tls-alpn-01")),
                 share("precheck.degraded-share"),
                 intRange("precheck.degraded-min-domains", 1, 1_000_000),
-                optional("precheck.dnssec-anchor").map(p -> existingFile("precheck.dnssec-anchor")));
+                optional("precheck.dnssec-anchor").map(p -> existingFile("precheck.dnssec-anchor")),
+                port("precheck.sweep-port"));
         var http = new Settings.Http01(text("http01.bind"), port("http01.port"));
         var schedule = new Settings.Schedule(cron("schedule.cron"), zone("schedule.time-zone"),
                 duration("schedule.window"));
