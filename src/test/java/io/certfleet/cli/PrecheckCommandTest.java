@@ -120,4 +120,26 @@ class PrecheckCommandTest {
         assertThat(exit).isEqualTo(2);
         assertThat(err.toString()).contains("precheck.tries");
     }
+
+    @Test
+    void aProgressLineIsDrawnOnStderrOnlyWhenTheLauncherSaysItIsATerminal(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("names.txt");
+        Files.writeString(f, "not a name\n1.2.3.4\n");
+        String[] args = {"--file", f.toString(), "--resolver", "127.0.0.1:9", "--format", "json"};
+        String before = System.getProperty(Terminal.PROPERTY);
+        try {
+            System.setProperty(Terminal.PROPERTY, "true");
+            Result tty = run(args);
+            assertThat(tty.err()).contains("2/2 names, 2 blocked, 0 at-risk");
+            assertThat(tty.out()).doesNotContain("names/s");
+            System.setProperty(Terminal.PROPERTY, "false");
+            assertThat(run(args).err()).doesNotContain("names/s");
+        } finally {
+            if (before == null) {
+                System.clearProperty(Terminal.PROPERTY);
+            } else {
+                System.setProperty(Terminal.PROPERTY, before);
+            }
+        }
+    }
 }
