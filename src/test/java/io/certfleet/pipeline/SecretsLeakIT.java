@@ -177,8 +177,10 @@ class SecretsLeakIT {
     }
 
     private static String pgDump() throws Exception {
-        Process p = new ProcessBuilder("pg_dump", "-h", "127.0.0.1", "-p", Integer.toString(h.db.port), "-U", "postgres",
-                "postgres").redirectErrorStream(true).start();
+        ProcessBuilder pb = new ProcessBuilder("pg_dump", "-h", "127.0.0.1", "-p", Integer.toString(h.db.port), "-U", "postgres",
+                "postgres");
+        pb.environment().put("PGPASSFILE", h.db.passwordFile().toString()); // the server requires its password
+        Process p = pb.redirectErrorStream(true).start();
         byte[] out = p.getInputStream().readAllBytes();
         assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
         String text = new String(out, StandardCharsets.UTF_8);
