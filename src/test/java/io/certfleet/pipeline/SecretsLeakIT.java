@@ -105,6 +105,9 @@ class SecretsLeakIT {
         secrets.put("the secrets key (base64)", keyBase64);
         secrets.put("the secrets key (hex)", HexFormat.of().formatHex(key));
         secrets.put("a PEM private key header", "PRIVATE KEY");
+        // the embedded server's superuser password (the pgpass line's last field): the child read it to connect
+        secrets.put("the embedded database's password", Files.readAllLines(h.db.passwordFile()).stream()
+                .filter(l -> l.startsWith("127.0.0.1:")).findFirst().orElseThrow().split(":", 5)[4]);
         secrets.put("a PEM private key header (hex)", HexFormat.of().formatHex("PRIVATE KEY".getBytes(StandardCharsets.US_ASCII)));
         for (int k = 0; k < keys.size(); k++) {
             String pem = new String(keys.get(k));
