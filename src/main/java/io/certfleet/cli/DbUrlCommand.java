@@ -26,7 +26,7 @@ final class DbUrlCommand implements Callable<Integer> {
             Path passFile = Database.embeddedPasswordFile(db);
             // the password stays in its file (libpq password-file format): PGPASSFILE lets psql read it
             System.out.println("jdbc:postgresql://127.0.0.1:" + port + "/postgres?user=postgres");
-            System.out.println("PGPASSFILE=" + passFile + " psql -h 127.0.0.1 -p " + port + " -U postgres postgres");
+            System.out.println("PGPASSFILE=" + shellWord(passFile.toString()) + " psql -h 127.0.0.1 -p " + port + " -U postgres postgres");
             System.err.println("note: the password of user postgres is in " + passFile + " (mode 0600, readable by "
                     + "the user certfleet runs as); a JDBC client needs it as its password");
             if (!Files.isRegularFile(passFile)) {
@@ -50,6 +50,11 @@ final class DbUrlCommand implements Callable<Integer> {
         String u = jdbcUrl.substring("jdbc:".length());
         int q = u.indexOf('?');
         return q < 0 ? u : u.substring(0, q);
+    }
+
+    /** The path as one shell word: quoted when it holds anything but letters, digits and {@code _./-}. */
+    static String shellWord(String s) {
+        return s.matches("[A-Za-z0-9_./-]+") ? s : "'" + s.replace("'", "'\\''") + "'";
     }
 
     private static boolean listening(int port) {
