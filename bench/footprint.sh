@@ -84,7 +84,7 @@ bench_daemon() {
        ORDER BY d.id LIMIT $n"
   for i in 1 2 3; do
     t0=$(date +%s%N)
-    psql -h 127.0.0.1 -p "$port" -U postgres -d postgres -qAt -c "COPY ($sql) TO STDOUT" >"$d/due.out"
+    PGPASSFILE="$d/data/postgres.pass" psql -h 127.0.0.1 -p "$port" -U postgres -d postgres -qAt -c "COPY ($sql) TO STDOUT" >"$d/due.out"
     t1=$(date +%s%N)
     q+=($(( (t1 - t0) / 1000000 )))
   done

@@ -111,7 +111,13 @@ public final class AccountStore {
         java.util.Properties props = new java.util.Properties();
         if (db.embedded()) {
             url = "jdbc:postgresql://127.0.0.1:" + db.embeddedPort() + "/postgres";
-            props.setProperty("user", "postgres");
+            props.setProperty("user", EmbeddedPassword.USER);
+            try {
+                EmbeddedPassword.read(EmbeddedPassword.fileFor(db.embeddedDataDir()))
+                        .ifPresent(p -> props.setProperty("password", p));
+            } catch (RuntimeException e) {
+                return Optional.empty(); // unreadable password file: the command that needs the database says why
+            }
             try (var socket = new java.net.Socket()) {
                 socket.connect(new java.net.InetSocketAddress("127.0.0.1", db.embeddedPort()), 300);
             } catch (java.io.IOException e) {

@@ -37,13 +37,19 @@ public final class Database implements AutoCloseable {
         var cfg = new HikariConfig();
         cfg.setPoolName("certfleet");
         cfg.setJdbcUrl(url);
-        cfg.setUsername(embedded.isPresent() ? "postgres" : settings.user());
-        settings.password().filter(p -> embedded.isEmpty()).ifPresent(cfg::setPassword);
+        if (embedded.isPresent()) {
+            cfg.setUsername(embedded.get().user());
+            cfg.setPassword(embedded.get().password());
+        } else {
+            cfg.setUsername(settings.user());
+            settings.password().ifPresent(cfg::setPassword);
+        }
         cfg.setMaximumPoolSize(settings.poolSize());
         cfg.setMinimumIdle(Math.min(2, settings.poolSize()));
         cfg.setConnectionTimeout(settings.connectTimeout().toMillis());
         cfg.setInitializationFailTimeout(settings.connectTimeout().toMillis());
-        cfg.addDataSourceProperty("ApplicationName", "certfleet");
+        // "certfleet pid N": tells this process's connections from other certfleet processes' in pg_stat_activity
+        cfg.addDataSourceProperty("ApplicationName", EmbeddedPostgresServer.APPLICATION_NAME);
         cfg.addDataSourceProperty("reWriteBatchedInserts", "true");
         try {
             return new Database(embedded, new HikariDataSource(cfg), url);
@@ -83,6 +89,14 @@ public final class Database implements AutoCloseable {
     /** Present when the embedded server is in use; says whether this process owns (started) it. */
     public Optional<EmbeddedInfo> embeddedInfo() {
         return embedded.map(e -> new EmbeddedInfo(e.dataDir(), e.port(), e.ownsServer()));
+    }
+
+    /**
+     * The file with the embedded server's superuser password (libpq password-file format, mode 0600), next to
+     * its data directory: {@code data/postgres} → {@code data/postgres.pass}. Created on the first start.
+     */
+    public static java.nio.file.Path embeddedPasswordFile(Settings.Database settings) {
+        return EmbeddedPassword.fileFor(settings.embeddedDataDir());
     }
 
     /** Where the embedded server lives. */

@@ -105,6 +105,9 @@ class SecretsLeakIT {
         secrets.put("the secrets key (base64)", keyBase64);
         secrets.put("the secrets key (hex)", HexFormat.of().formatHex(key));
         secrets.put("a PEM private key header", "PRIVATE KEY");
+        // the embedded server's superuser password (the pgpass line's last field): the child read it to connect
+        secrets.put("the embedded database's password", Files.readAllLines(h.db.passwordFile()).stream()
+                .filter(l -> l.startsWith("127.0.0.1:")).findFirst().orElseThrow().split(":", 5)[4]);
         secrets.put("a PEM private key header (hex)", HexFormat.of().formatHex("PRIVATE KEY".getBytes(StandardCharsets.US_ASCII)));
         for (int k = 0; k < keys.size(); k++) {
             String pem = new String(keys.get(k));
@@ -177,8 +180,10 @@ class SecretsLeakIT {
     }
 
     private static String pgDump() throws Exception {
-        Process p = new ProcessBuilder("pg_dump", "-h", "127.0.0.1", "-p", Integer.toString(h.db.port), "-U", "postgres",
-                "postgres").redirectErrorStream(true).start();
+        ProcessBuilder pb = new ProcessBuilder("pg_dump", "-h", "127.0.0.1", "-p", Integer.toString(h.db.port), "-U", "postgres",
+                "postgres");
+        pb.environment().put("PGPASSFILE", h.db.passwordFile().toString()); // the server requires its password
+        Process p = pb.redirectErrorStream(true).start();
         byte[] out = p.getInputStream().readAllBytes();
         assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
         String text = new String(out, StandardCharsets.UTF_8);

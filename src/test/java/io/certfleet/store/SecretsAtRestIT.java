@@ -68,8 +68,10 @@ class SecretsAtRestIT {
     }
 
     private String pgDump() throws IOException, InterruptedException {
-        Process p = new ProcessBuilder("pg_dump", "-h", "127.0.0.1", "-p", Integer.toString(db.port), "-U", "postgres",
-                "--data-only", "postgres").redirectErrorStream(true).start();
+        ProcessBuilder pb = new ProcessBuilder("pg_dump", "-h", "127.0.0.1", "-p", Integer.toString(db.port), "-U", "postgres",
+                "--data-only", "postgres");
+        pb.environment().put("PGPASSFILE", db.passwordFile().toString()); // the server requires its password
+        Process p = pb.redirectErrorStream(true).start();
         byte[] out = p.getInputStream().readAllBytes();
         assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
         String text = new String(out, StandardCharsets.UTF_8);

@@ -63,6 +63,11 @@ public final class TestDatabase {
         return Map.of("data.dir", dir.toString(), "db.embedded.port", Integer.toString(port));
     }
 
+    /** The embedded server's password file (libpq format): {@code PGPASSFILE} for psql and pg_dump. */
+    public Path passwordFile() {
+        return Database.embeddedPasswordFile(settings().settings().database());
+    }
+
     /** Empties every certfleet table (not Quartz's, not Flyway's history). */
     public void clean() {
         try (Connection c = database.dataSource().getConnection(); Statement s = c.createStatement()) {
