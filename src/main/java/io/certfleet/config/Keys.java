@@ -43,7 +43,8 @@ final class Keys {
 
             k("pipeline.parallel-batches", "4", "batches stepped at once (bounded by the staging per-IP request limit)"),
             k("pipeline.fresh-for", "PT7H", "a production authorization validated less than this ago skips pre-check "
-                    + "and rehearsal (Let's Encrypt rechecks CAA after 7 h)"),
+                    + "and rehearsal; older ones get a CAA recheck before production finalize; at most PT7H (Let's "
+                    + "Encrypt rechecks CAA at finalize after 7 h)"),
             k("pipeline.authz-reuse-margin", "PT21H", "a fresh authorization must stay valid this long for the CA to "
                     + "reuse it (Let's Encrypt classic: 21 h)"),
             k("pipeline.poll-interval", "PT2S", "wait between polls when the CA sends no Retry-After"),
