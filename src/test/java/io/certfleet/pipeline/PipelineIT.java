@@ -2,7 +2,7 @@ package io.certfleet.pipeline;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.certfleet.batch.Isolation;
+import io.certfleet.batch.Bisection;
 import io.certfleet.testsupport.Cli;
 import io.certfleet.testsupport.acme.BoulderProxy.Endpoint;
 import org.junit.jupiter.api.AfterAll;
@@ -118,13 +118,13 @@ class PipelineIT {
         long batches = h.count("SELECT count(*) FROM batch WHERE environment = 'staging' AND parent_id IS NULL");
         long attributable = h.count("SELECT count(*) FROM batch b WHERE b.environment = 'staging'"
                 + " AND b.parent_id IS NULL AND b.state IN ('failed', 'split')");
-        long budget = batches + attributable + (long) nobody.size() * Isolation.bisectionDepth(100);
+        long budget = batches + attributable + (long) nobody.size() * Bisection.depth(100);
         long stagingOrders = h.count("SELECT count(DISTINCT order_url) FROM batch WHERE environment = 'staging'")
                 + h.staging.injectedCount(Endpoint.NEW_ORDER); // refused new-orders count against the budget too
         assertThat(stagingOrders - h.staging.injectedCount(Endpoint.NEW_ORDER)).isEqualTo(s.get("staging_orders").asLong());
         System.out.printf("PipelineIT: %d names, %d bad; staging orders %d (budget %d: %d batches, %d failing,"
                         + " %d unattributable x %d), production orders %d, wall %d ms%n", 1000, bad, stagingOrders, budget,
-                batches, attributable, nobody.size(), Isolation.bisectionDepth(100), productionOrders, wallMs);
+                batches, attributable, nobody.size(), Bisection.depth(100), productionOrders, wallMs);
         h.countBy("SELECT id || ' parent=' || coalesce(parent_id::text, '-') || ' ' || state || ' ' || coalesce(error_type, '')"
                 + " || ' probe=' || coalesce(cardinality(probe_ids), 0), (SELECT count(*) FROM batch_member m WHERE m.batch_id = b.id)"
                 + " FROM batch b WHERE environment = 'staging' ORDER BY id").forEach((k, v) -> System.out.println("  batch " + k + " members=" + v));
