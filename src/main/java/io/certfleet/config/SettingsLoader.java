@@ -350,6 +350,11 @@ public final class SettingsLoader {
         if (!v.startsWith("mailto:") || !v.contains("@")) {
             throw bad(key, "a mailto: URI");
         }
+        try {
+            new URI(v);
+        } catch (java.net.URISyntaxException e) {
+            throw bad(key, "a mailto: URI (" + e.getReason() + ")");
+        }
         return v;
     }
 

@@ -101,6 +101,17 @@ class SettingsLoaderTest {
     }
 
     @Test
+    void contactMustBeAMailtoUri() {
+        for (String bad : new String[]{"ops@example.org", "mailto:ops", "mailto:o ps@example.org"}) {
+            assertThatThrownBy(() -> SettingsLoader.load(Optional.empty(), Map.of(), Map.of("acme.contact", bad)))
+                    .as(bad).isInstanceOfSatisfying(ConfigException.class,
+                            e -> assertThat(e.key()).isEqualTo("acme.contact"));
+        }
+        assertThat(SettingsLoader.load(Optional.empty(), Map.of(), Map.of("acme.contact", "mailto:ops@example.org"))
+                .settings().acme().contact()).contains("mailto:ops@example.org");
+    }
+
+    @Test
     void unknownKeyInTheFileIsAnErrorWithASuggestion() throws IOException {
         Path f = file("batch.max-name=50\n");
         assertThatThrownBy(() -> SettingsLoader.load(Optional.of(f), Map.of(), Map.of()))
