@@ -1,6 +1,11 @@
 package io.certfleet;
 
+import com.tngtech.archunit.base.DescribedPredicate;
+import com.tngtech.archunit.core.domain.JavaCall;
+import com.tngtech.archunit.core.domain.JavaClass;
 import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.domain.properties.HasName;
+import com.tngtech.archunit.core.domain.properties.HasOwner;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
 import org.junit.jupiter.api.BeforeAll;
@@ -54,6 +59,23 @@ class ArchitectureTest {
                 .should().dependOnClassesThat().resideInAPackage("picocli..")
                 .check(classes);
     }
+
+    /**
+     * STYLE.md habit 7: the daemon polls with {@code fetch()} and reschedules at the CA's Retry-After; acme4j's
+     * blocking helpers park the calling thread in a sleep loop, so no class in main may call them.
+     */
+    @Test
+    void noThreadIsParkedInAcme4jsPollingHelpers() {
+        noClasses().should().callMethodWhere(PARKING_ACME4J_CALL)
+                .because("a scheduler thread must never sleep in a polling loop; poll with fetch() and honour Retry-After")
+                .check(classes);
+    }
+
+    static final DescribedPredicate<JavaCall<?>> PARKING_ACME4J_CALL =
+            JavaCall.Predicates.target(HasName.Predicates.nameMatching("waitForStatus|waitUntilReady|waitForCompletion"))
+                    .and(JavaCall.Predicates.target(HasOwner.Predicates.With.owner(
+                            JavaClass.Predicates.resideInAPackage("org.shredzone.acme4j.."))))
+                    .as("acme4j's waitForStatus, waitUntilReady or waitForCompletion");
 
     @Test
     void modelDependsOnTheJdkOnly() {

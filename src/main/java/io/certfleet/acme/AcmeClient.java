@@ -98,16 +98,34 @@ public final class AcmeClient {
 
     /**
      * Registers a new account for {@code accountKey} (or finds the existing one for that key), agreeing to the
-     * CA's terms, which the caller's configuration has accepted.
+     * CA's terms, which the caller's configuration has accepted. No contact is given.
      *
      * @return the account URL to persist
      */
     public URL registerAccount(KeyPair accountKey) throws CaException {
+        return registerAccount(accountKey, List.of());
+    }
+
+    /**
+     * As {@link #registerAccount(KeyPair)}, giving the CA {@code contacts} (e.g. {@code mailto:} URIs) for the new
+     * account. An account that already exists for the key keeps the contacts it has. Warns when the CA's answer
+     * does not list a contact that was sent.
+     */
+    public URL registerAccount(KeyPair accountKey, List<URI> contacts) throws CaException {
         ObservingHttpClient.clear();
         try {
-            Login login = new AccountBuilder().agreeToTermsOfService().useKeyPair(accountKey)
-                    .createLogin(session());
-            LOG.info("{} CA: account {} registered", settings.environment(), login.getAccountLocation());
+            AccountBuilder builder = new AccountBuilder().agreeToTermsOfService().useKeyPair(accountKey);
+            contacts.forEach(builder::addContact);
+            Login login = builder.createLogin(session());
+            // the CA's answer to new-account is already in the Account: no further request
+            List<URI> recorded = login.getAccount().getContacts();
+            LOG.info("{} CA: account {} registered, contacts {}", settings.environment(), login.getAccountLocation(),
+                    recorded);
+            if (!recorded.containsAll(contacts)) {
+                LOG.warn("{} CA: account {} does not list the contact(s) {} sent at registration (it lists {}); the "
+                        + "key may have had an account already", settings.environment(), login.getAccountLocation(),
+                        contacts, recorded);
+            }
             return login.getAccountLocation();
         } catch (AcmeException | RuntimeException e) {
             throw errors.map(e, CaRequest.NEW_ACCOUNT, Optional.empty(), List.of());

@@ -96,6 +96,18 @@ public final class CaAccount {
         }
     }
 
+    /** The contact URIs the CA has on record for this account (one POST-as-GET of the account). */
+    public List<java.net.URI> contacts() throws CaException {
+        ObservingHttpClient.clear();
+        try {
+            var account = login().getAccount();
+            account.fetch();
+            return List.copyOf(account.getContacts());
+        } catch (AcmeException | RuntimeException e) {
+            throw errors.map(e, CaRequest.FETCH_ACCOUNT, Optional.of(accountUrl), List.of());
+        }
+    }
+
     /** Re-reads an authorization and its HTTP-01 challenge. */
     public AuthorizationState fetchAuthorization(URL authorizationUrl) throws CaException {
         ObservingHttpClient.clear();

@@ -10,7 +10,8 @@ import java.util.Optional;
  * The one checked root for failures of a CA: which environment, what was asked ({@link CaRequest}), at which URL,
  * and the CA's problem document when it sent one. Subclasses carry the data a caller decides on:
  * {@link CaRejectedException} (the names' fault, with blame), {@link CaRateLimitedException} (wait or unpause),
- * {@link CaUnavailableException} (the CA's fault, retry with backoff). A plain {@code CaException} is anything else
+ * {@link CaUnavailableException} (the CA's fault, retry with backoff), {@link CaOrderTooLargeException} (more names
+ * than the CA allows per order: split, never blame). A plain {@code CaException} is anything else
  * (a request the CA refused for reasons that are neither the names' nor transient, e.g. {@code orderNotReady},
  * {@code accountDoesNotExist}, {@code badCSR}) and usually means a bug or a state mismatch on our side.
  */

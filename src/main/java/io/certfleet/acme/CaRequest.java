@@ -4,6 +4,7 @@ package io.certfleet.acme;
 public enum CaRequest {
     DIRECTORY,
     NEW_ACCOUNT,
+    FETCH_ACCOUNT,
     NEW_ORDER,
     FETCH_ORDER,
     FETCH_AUTHORIZATION,

@@ -101,6 +101,14 @@ final class ErrorMapper {
             return new CaUnavailableException(environment, request, url, Optional.of(problem), status,
                     headerRetryAfter, problem.toString(), se);
         }
+        if (request == CaRequest.NEW_ORDER) {
+            // the order holds more names than the CA allows: our packing's fault, never the names'
+            var limit = ProblemAttribution.identifierLimit(problem.detail());
+            if (limit.isPresent()) {
+                return new CaOrderTooLargeException(environment, request, url, problem, limit.getAsInt(),
+                        orderNames.size(), se);
+            }
+        }
         Blame blame = ProblemAttribution.attribute(problem, orderNames);
         boolean namesAtStake = request == CaRequest.NEW_ORDER || request == CaRequest.FINALIZE;
         if (!blame.namesNobody() || (namesAtStake && !OUR_FAULT.contains(type))) {

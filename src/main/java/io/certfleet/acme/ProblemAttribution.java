@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -27,6 +28,8 @@ import java.util.regex.Pattern;
  * anything else is ignored. An empty result means "names nobody": bisect.
  */
 public final class ProblemAttribution {
+    private static final Pattern IDENTIFIER_LIMIT = Pattern.compile(
+            "\\bOrder cannot contain more than (\\d{1,6}) (?:identifiers|DNS names)\\b", Pattern.CASE_INSENSITIVE);
 
     private static final List<String> PREFIXES = List.of(
             "Error finalizing order :: ", "rechecking caa: ", "During secondary validation: ");
@@ -150,6 +153,23 @@ public final class ProblemAttribution {
     public static Optional<String> unpauseUrl(String detail) {
         Matcher m = PAUSED.matcher(detail);
         return m.find() ? Optional.ofNullable(m.group(2)) : Optional.empty();
+    }
+
+    /**
+     * The CA's identifiers-per-order limit in Boulder's new-order refusal {@code Order cannot contain more than 100
+     * identifiers} (older Boulder: {@code … 100 DNS names}), with or without the {@code Error creating new order :: }
+     * prefix. Empty for any other detail.
+     */
+    public static OptionalInt identifierLimit(String detail) {
+        Matcher m = IDENTIFIER_LIMIT.matcher(detail);
+        if (!m.find()) {
+            return OptionalInt.empty();
+        }
+        try {
+            return OptionalInt.of(Integer.parseInt(m.group(1)));
+        } catch (NumberFormatException e) {
+            return OptionalInt.empty();
+        }
     }
 
     /** True when the detail is Boulder's paused-account wording (with or without the portal link). */

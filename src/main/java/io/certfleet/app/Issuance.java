@@ -130,7 +130,8 @@ public final class Issuance {
                         env == CaEnvironment.STAGING ? s.acme().stagingRequestsPerSecond()
                                 : s.acme().productionRequestsPerSecond());
                 AcmeClient client = AcmeClient.create(acmeSettings, clock, listener);
-                CaSession session = Accounts.ensure(client, dir, accounts, s.acme().termsAgreed());
+                CaSession session = Accounts.ensure(client, dir, accounts, s.acme().termsAgreed(),
+                        s.acme().contact().map(URI::create));
                 var directory = client.directory();
                 session = session.withRenewalInfo(directory.renewalInfo());
                 accounts.recordRenewalInfo(session.accountId(), directory.renewalInfo());

@@ -19,9 +19,10 @@ import java.util.TreeSet;
  *   aside as unknown.</li>
  * </ul>
  * When one suspect is left it is the culprit — never a guess, because every step follows from a real outcome.
- * The other names go on together: the last cleared probe if nothing was set aside, else one re-rehearsal of
+ * The other names go on together: the last cleared probe if nothing was set aside (then that probe, which holds
+ * every name but the culprit, is the re-rehearsal and is promoted as it is), else one re-rehearsal of
  * {@code verified ∪ unknown}. If that fails again, a new search starts with {@code verified} already known, so
- * k culprits cost about k·(⌈log2 n⌉ + 1) staging orders.
+ * k culprits cost at most k·({@link #depth depth(n)} + 1) = k·(⌈log2 n⌉ + 1) staging orders besides the failed one.
  */
 public final class Bisection {
     private Bisection() {
@@ -94,6 +95,15 @@ public final class Bisection {
         TreeSet<Long> t = new TreeSet<>(a);
         b.forEach(t::remove);
         return new ArrayList<>(t);
+    }
+
+    /**
+     * ⌈log2 n⌉: the most probes a search over {@code n} suspects orders before one suspect is left (a cleared probe
+     * leaves the larger half). With the re-rehearsal of the other names that may follow, one culprit costs at most
+     * {@code depth(n) + 1} staging orders after the failed order.
+     */
+    public static int depth(int n) {
+        return n <= 1 ? 0 : 32 - Integer.numberOfLeadingZeros(n - 1);
     }
 
     /** Convenience for callers that keep an optional hint. */

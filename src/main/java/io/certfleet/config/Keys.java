@@ -43,12 +43,15 @@ final class Keys {
 
             k("pipeline.parallel-batches", "4", "batches stepped at once (bounded by the staging per-IP request limit)"),
             k("pipeline.fresh-for", "PT7H", "a production authorization validated less than this ago skips pre-check "
-                    + "and rehearsal (Let's Encrypt rechecks CAA after 7 h)"),
+                    + "and rehearsal; older ones get a CAA recheck before production finalize; at most PT7H (Let's "
+                    + "Encrypt rechecks CAA at finalize after 7 h)"),
             k("pipeline.authz-reuse-margin", "PT21H", "a fresh authorization must stay valid this long for the CA to "
                     + "reuse it (Let's Encrypt classic: 21 h)"),
             k("pipeline.poll-interval", "PT2S", "wait between polls when the CA sends no Retry-After"),
             k("pipeline.max-attempts", "8", "CA-side failures of one batch before its names go back to the queue"),
-            k("pipeline.max-production-reorders", "3", "production re-orders after names were blamed, per run"),
+            k("pipeline.max-production-reorders", "3", "production re-orders of one promoted set after a failure "
+                    + "(counted per promotion, across runs: each re-order inherits the count); beyond it the rest go "
+                    + "back to the queue and are rehearsed again"),
             k("pipeline.quarantine-backoff", "PT1H", "first re-check of a quarantined name; doubles per failure, "
                     + "at most 7 days"),
             k("pipeline.run-timeout", "PT2H", "how long 'run --once' drives batches before leaving the rest for later"),

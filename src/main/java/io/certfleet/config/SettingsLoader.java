@@ -33,6 +33,9 @@ public final class SettingsLoader {
     private static final java.util.Set<String> OTHER_ENV = java.util.Set.of("CERTFLEET_CONFIG", "CERTFLEET_HOME",
             "CERTFLEET_LOG_LEVEL");
 
+    /** Let's Encrypt reuses a validation without rechecking CAA only within this age (le-behaviour.md §1.6). */
+    private static final Duration CA_CAA_RECHECK_AGE = Duration.ofHours(7);
+
     private final Map<String, String> values = new LinkedHashMap<>();
     private final List<String> warnings = new ArrayList<>();
     private final Map<String, String> origin = new LinkedHashMap<>();
@@ -166,7 +169,7 @@ public final class SettingsLoader {
                 intRange("acme.production.requests-per-second", 1, 1000));
         var pipeline = new Settings.Pipeline(
                 intRange("pipeline.parallel-batches", 1, 64),
-                duration("pipeline.fresh-for"),
+                freshFor("pipeline.fresh-for"),
                 duration("pipeline.authz-reuse-margin"),
                 duration("pipeline.poll-interval"),
                 intRange("pipeline.max-attempts", 1, 100),
@@ -289,6 +292,21 @@ public final class SettingsLoader {
         }
     }
 
+    /**
+     * The fresh-skip threshold doubles as the CAA recheck threshold before production finalize. Let's Encrypt
+     * rechecks CAA at finalize for any authorization validated more than 7 hours ago, so a longer threshold would let
+     * a name skip both our pre-check and our recheck and then fail the production order at finalize.
+     */
+    private Duration freshFor(String key) {
+        Duration d = duration(key);
+        if (d.compareTo(CA_CAA_RECHECK_AGE) > 0) {
+            throw new ConfigException(key, "'" + raw(key) + "' (from " + origin.get(key) + ") is longer than PT7H: "
+                    + "Let's Encrypt rechecks CAA at finalize for authorizations validated more than 7 hours ago, and "
+                    + "this threshold also decides which names certfleet rechecks before production finalize");
+        }
+        return d;
+    }
+
     private <E extends Enum<E>> E enumValue(String key, Class<E> type) {
         String v = text(key).toUpperCase(Locale.ROOT).replace('-', '_');
         try {
@@ -348,6 +366,11 @@ public final class SettingsLoader {
     private String contact(String key, String v) {
         if (!v.startsWith("mailto:") || !v.contains("@")) {
             throw bad(key, "a mailto: URI");
+        }
+        try {
+            new URI(v);
+        } catch (java.net.URISyntaxException e) {
+            throw bad(key, "a mailto: URI (" + e.getReason() + ")");
         }
         return v;
     }

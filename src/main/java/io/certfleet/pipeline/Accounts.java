@@ -11,6 +11,8 @@ import org.slf4j.LoggerFactory;
 import java.net.MalformedURLException;
 import java.net.URI;
 import java.security.KeyPair;
+import java.util.List;
+import java.util.Optional;
 
 /**
  * The ACME account of an environment: the stored one, or a new one created on first use (only when the terms
@@ -22,8 +24,12 @@ public final class Accounts {
     private Accounts() {
     }
 
-    public static CaSession ensure(AcmeClient client, String directoryUrl, AccountStore store, boolean termsAgreed)
-            throws CaException {
+    /**
+     * @param contact given to the CA when a new account is created ({@code acme.contact}); a stored account keeps
+     *                the contact it was created with
+     */
+    public static CaSession ensure(AcmeClient client, String directoryUrl, AccountStore store, boolean termsAgreed,
+                                   Optional<URI> contact) throws CaException {
         var stored = store.find(client.environment(), directoryUrl);
         if (stored.isPresent()) {
             StoredAccount a = stored.get();
@@ -35,7 +41,7 @@ public final class Accounts {
                     + " and acme.terms-agreed is false; read the CA's terms of service, then set acme.terms-agreed=true");
         }
         KeyPair key = Keys.generate();
-        var accountUrl = client.registerAccount(key);
+        var accountUrl = client.registerAccount(key, contact.map(List::of).orElse(List.of()));
         StoredAccount a = store.saveOrGet(client.environment(), directoryUrl, accountUrl.toString(),
                 Keys.toPem(key).toCharArray());
         if (!a.accountUrl().equals(accountUrl.toString())) {

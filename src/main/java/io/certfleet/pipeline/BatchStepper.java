@@ -85,7 +85,8 @@ final class BatchStepper {
         this.acmeIo = io;
         this.limits = limits;
         this.isolator = new Isolator(batches, certificates, guard, settings, clock);
-        this.placement = new OrderPlacement(batches, certificates, guard, keyType, settings.orderWindow(), clock);
+        this.placement = new OrderPlacement(batches, certificates, guard, keyType, settings.orderWindow(),
+                settings.maxNames(), clock);
     }
 
     void step(long batchId) {

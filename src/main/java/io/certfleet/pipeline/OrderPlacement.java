@@ -1,11 +1,14 @@
 package io.certfleet.pipeline;
 
 import io.certfleet.acme.CaException;
+import io.certfleet.acme.CaOrderTooLargeException;
 import io.certfleet.acme.Keys;
 import io.certfleet.acme.OrderState;
 import io.certfleet.acme.RenewalIds;
 import io.certfleet.model.Batch;
 import io.certfleet.model.BatchMember;
+import io.certfleet.model.BatchState;
+import io.certfleet.model.BatchTransition;
 import io.certfleet.model.CaEnvironment;
 import io.certfleet.model.CaProblem;
 import io.certfleet.model.OrderWindow;
@@ -17,6 +20,9 @@ import org.slf4j.LoggerFactory;
 import java.security.KeyPair;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -34,11 +40,14 @@ final class OrderPlacement {
     private final LimitGuard guard;
     private final Keys.Type keyType;
     private final OrderWindow window;
+    private final int maxNames;
     private final Clock clock;
 
+    /** @param maxNames {@code batch.max-names}, named in the error when the CA allows fewer names per order */
     OrderPlacement(BatchStore batches, CertificateStore certificates, LimitGuard guard, Keys.Type keyType,
-                   OrderWindow window, Clock clock) {
+                   OrderWindow window, int maxNames, Clock clock) {
         this.window = window;
+        this.maxNames = maxNames;
         this.batches = batches;
         this.certificates = certificates;
         this.guard = guard;
@@ -71,6 +80,11 @@ final class OrderPlacement {
         OrderState o;
         try {
             o = ca.account().newOrderForIdentifiers(b.identifiers(), certId);
+        } catch (CaOrderTooLargeException e) {
+            if (!repack(b, ca, e)) {
+                throw e; // not splittable here: the CA-fault path retries with backoff and finally gives the names back
+            }
+            return;
         } catch (CaException e) {
             if (certId.isPresent() && e.problem().filter(p -> p.isType("alreadyReplaced")).isPresent()) {
                 // another order of ours already replaces it (e.g. one a crash left at the CA): order without
@@ -88,6 +102,54 @@ final class OrderPlacement {
         log.info("batch {}: {} order placed for {} names at {}{}", b.id(), b.environment().wire(), b.members().size(),
                 o.url(), certId.map(id -> " replacing certificate " + replaces.get().id() + " (ARI " + id + ")"
                         + (exempt ? ", inside its renewal window: exempt from the CA's limits" : "")).orElse(""));
+    }
+
+    /**
+     * The CA allows fewer names per order than the batch holds: our packing's fault, never the names'. Nobody is
+     * quarantined and nothing is bisected; the batch is split into staging batches of at most the CA's limit (a
+     * production batch too, so production still only orders sets staging cleared exactly), and the operator is told
+     * to lower {@code batch.max-names}, since admission packs by it. Returns false when the batch cannot be split
+     * here (a bisection probe, whose names must stay together, or a batch already within the stated limit).
+     */
+    private boolean repack(Batch b, CaSession ca, CaOrderTooLargeException e) {
+        int limit = e.maxIdentifiers();
+        int n = b.members().size();
+        certificates.recordEvent(b.environment(), Optional.of(ca.accountId()), Optional.of(b.id()), "NEW_ORDER",
+                "order-too-large", e.problem().map(CaProblem::type), Optional.ofNullable(e.getMessage()),
+                b.identifiers(), Optional.empty());
+        log.error("batch {}: {} refuses orders of more than {} names and this one has {}; lower batch.max-names "
+                + "(now {}) to {} or less, or every batch over it costs a refused new-order. No name is blamed for it",
+                b.id(), b.environment().wire(), limit, n, maxNames, limit);
+        if (limit < 1 || n <= limit || !b.probeIds().isEmpty()) {
+            return false;
+        }
+        List<List<Long>> parts = parts(b.members().stream().map(BatchMember::domainId).toList(), limit);
+        List<BatchTransition.NewBatch> children = parts.stream().map(ids -> new BatchTransition.NewBatch(
+                CaEnvironment.STAGING, b.customer(), Optional.of(b.id()), Optional.empty(), ids, List.of(),
+                Optional.empty(), b.attempts())).toList();
+        String detail = b.environment().wire() + " allows at most " + limit + " names per order (batch.max-names is "
+                + maxNames + "); " + n + " names split into " + parts.size() + " staging batches: "
+                + e.problem().map(CaProblem::detail).orElse(String.valueOf(e.getMessage()));
+        batches.apply(new BatchTransition(b.id(), BatchState.FAILED, Optional.of(ORDER_TOO_LARGE), Optional.of(detail),
+                Map.of(), BatchTransition.Backoff.NONE, Map.of(), children, Optional.empty(), Optional.empty()));
+        log.info("batch {}: {} names split into {} staging batches of at most {}", b.id(), n, parts.size(), limit);
+        return true;
+    }
+
+    /** The batch's error type when the CA refused its order for holding too many names. */
+    static final String ORDER_TOO_LARGE = "ORDER_TOO_LARGE";
+
+    /** {@code ids} in order, cut into the fewest parts of at most {@code limit}, as even as possible. */
+    static List<List<Long>> parts(List<Long> ids, int limit) {
+        int count = (ids.size() + limit - 1) / limit;
+        List<List<Long>> out = new ArrayList<>();
+        int from = 0;
+        for (int i = 0; i < count; i++) {
+            int size = (ids.size() - from + (count - i) - 1) / (count - i);
+            out.add(List.copyOf(ids.subList(from, from + size)));
+            from += size;
+        }
+        return out;
     }
 
     /**

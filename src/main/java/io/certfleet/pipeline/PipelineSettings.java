@@ -17,7 +17,8 @@ import java.time.Duration;
  * @param pollInterval           how long to wait between polls when the CA gives no Retry-After
  * @param maxAttempts            CA-side failures (outages, our-side errors) of one batch before it is abandoned
  *                               and its names go back to the queue
- * @param maxProductionReorders  production failures attributed to names before the rest waits for the next run
+ * @param maxProductionReorders  production re-orders of one promoted set (the batch's {@code attempts}, inherited by
+ *                               each re-order, across runs) before the rest go back to the queue
  * @param quarantineBackoff      first re-check delay of a quarantined name; doubles per attempt
  * @param quarantineBackoffMax   longest re-check delay
  * @param caBackoff              first retry delay after a CA-side failure without Retry-After; doubles per attempt

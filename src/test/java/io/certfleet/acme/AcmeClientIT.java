@@ -71,6 +71,17 @@ class AcmeClientIT {
         assertThat(d.termsOfService()).isPresent();
     }
 
+    /** acme.contact reaches the CA: the new account is stored with it (Pebble answers it back on a fetch). */
+    @Test
+    void theContactGivenAtRegistrationIsStoredByTheCa() throws Exception {
+        KeyPair key = Keys.generate();
+        java.net.URI contact = java.net.URI.create("mailto:certs@certfleet.example.org");
+        CaAccount account = staging.login(staging.registerAccount(key, List.of(contact)), key);
+        assertThat(account.contacts()).containsExactly(contact);
+        // the account registered without a contact has none
+        assertThat(staging.login(accountUrl, accountKey).contacts()).isEmpty();
+    }
+
     @Test
     void issuesAFiveNameCertificateStepByStep() throws Exception {
         CaAccount account = staging.login(accountUrl, accountKey);

@@ -51,6 +51,22 @@ class ErrorMapperTest {
         assertThat(e.getMessage()).startsWith("staging NEW_ORDER: rejected");
     }
 
+    /** Regression: this refusal named nobody, so the pipeline bisected the batch and quarantined an innocent name. */
+    @Test
+    void tooManyIdentifiersAtNewOrderIsOurPackingNotARejectionOfTheNames() throws Exception {
+        CaException e = mapper.map(new AcmeServerException(problem("too-many-identifiers")), CaRequest.NEW_ORDER,
+                Optional.empty(), ORDER);
+        assertThat(e).isInstanceOfSatisfying(CaOrderTooLargeException.class, t -> {
+            assertThat(t.maxIdentifiers()).isEqualTo(3);
+            assertThat(t.requested()).isEqualTo(5);
+        });
+        assertThat(e).isNotInstanceOf(CaRejectedException.class);
+        assertThat(e.getMessage()).contains("order of 5 identifiers").contains("limit of 3");
+        // the same words at another request are not a packing limit
+        assertThat(mapper.map(new AcmeServerException(problem("too-many-identifiers")), CaRequest.FINALIZE,
+                Optional.empty(), ORDER)).isNotInstanceOf(CaOrderTooLargeException.class);
+    }
+
     @Test
     void genericFinalizeProblemIsARejectionThatNamesNobody() throws Exception {
         URL order = new URL("https://ca.test/acme/order/1");

@@ -32,6 +32,16 @@ class ProblemAttributionTest {
             "p1.example.com", "*.wild.example.com");
 
     @Test
+    void identifierLimitIsReadFromBouldersNewOrderWordings() {
+        assertThat(ProblemAttribution.identifierLimit("Error creating new order :: Order cannot contain more than 100 "
+                + "identifiers")).hasValue(100);
+        assertThat(ProblemAttribution.identifierLimit("Order cannot contain more than 25 identifiers")).hasValue(25);
+        assertThat(ProblemAttribution.identifierLimit("Order cannot contain more than 100 DNS names")).hasValue(100);
+        assertThat(ProblemAttribution.identifierLimit("Cannot issue for \"x.example\": policy")).isEmpty();
+        assertThat(ProblemAttribution.identifierLimit("Order cannot contain more than many identifiers")).isEmpty();
+    }
+
+    @Test
     void oneRejectedNameWithoutSubproblemsIsReadFromTheDetail() {
         Blame b = ProblemAttribution.attribute(recorded("rejected-one"), ORDER);
         assertThat(b.names()).containsExactly("bad.example.com");

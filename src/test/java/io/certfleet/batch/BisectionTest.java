@@ -71,7 +71,7 @@ class BisectionTest {
                 assertThat(sim.promoted.get(0)).hasSize(n - 1).doesNotContain(b1);
                 // one failed order, ⌈log2 n⌉ probes, at most one re-rehearsal
                 assertThat(sim.orders - 1).as("extra orders n=%d bad=%d", n, b1)
-                        .isLessThanOrEqualTo(Isolation.bisectionDepth(n) + 1);
+                        .isLessThanOrEqualTo(Bisection.depth(n) + 1);
             }
         }
     }
@@ -83,7 +83,31 @@ class BisectionTest {
         sim.rehearse(ids(100), List.of());
         assertThat(sim.quarantined).isEqualTo(bad);
         assertThat(sim.promoted.stream().mapToInt(List::size).sum()).isEqualTo(97);
-        assertThat(sim.orders - 1).isLessThanOrEqualTo(3 * (Isolation.bisectionDepth(100) + 1));
+        assertThat(sim.orders - 1).isLessThanOrEqualTo(3 * (Bisection.depth(100) + 1));
+    }
+
+    @Test
+    void depthIsTheCeilingOfLog2() {
+        assertThat(Bisection.depth(1)).isZero();
+        assertThat(Bisection.depth(2)).isEqualTo(1);
+        assertThat(Bisection.depth(3)).isEqualTo(2);
+        assertThat(Bisection.depth(64)).isEqualTo(6);
+        assertThat(Bisection.depth(65)).isEqualTo(7);
+        assertThat(Bisection.depth(100)).isEqualTo(7);
+    }
+
+    /** The bound is tight: some culprit position makes a search spend exactly depth(n) probes plus a re-rehearsal. */
+    @Test
+    void theWorstCulpritCostsDepthPlusOneOrders() {
+        for (int n : new int[]{2, 3, 7, 100}) {
+            int worst = 0;
+            for (long b1 = 1; b1 <= n; b1++) {
+                Sim sim = new Sim(Set.of(b1));
+                sim.rehearse(ids(n), List.of());
+                worst = Math.max(worst, sim.orders - 1);
+            }
+            assertThat(worst).as("n=%d", n).isEqualTo(Bisection.depth(n) + 1);
+        }
     }
 
     @Test

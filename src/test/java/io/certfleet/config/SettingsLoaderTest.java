@@ -93,6 +93,33 @@ class SettingsLoaderTest {
     }
 
     @Test
+    void freshForLongerThanTheCasCaaRecheckAgeIsRejected() {
+        assertThatThrownBy(() -> SettingsLoader.load(Optional.empty(), Map.of(), Map.of("pipeline.fresh-for", "PT8H")))
+                .isInstanceOfSatisfying(ConfigException.class, e -> {
+                    assertThat(e.key()).isEqualTo("pipeline.fresh-for");
+                    assertThat(e.getMessage()).contains("'PT8H'").contains("--set").contains("PT7H")
+                            .contains("rechecks CAA at finalize");
+                });
+        assertThatThrownBy(() -> SettingsLoader.load(Optional.empty(), Map.of(), Map.of("pipeline.fresh-for", "PT7H1S")))
+                .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.key()).isEqualTo("pipeline.fresh-for"));
+        assertThat(SettingsLoader.load(Optional.empty(), Map.of(), Map.of("pipeline.fresh-for", "PT7H")).settings()
+                .pipeline().freshFor()).isEqualTo(Duration.ofHours(7));
+        assertThat(SettingsLoader.load(Optional.empty(), Map.of(), Map.of("pipeline.fresh-for", "PT2H")).settings()
+                .pipeline().freshFor()).isEqualTo(Duration.ofHours(2));
+    }
+
+    @Test
+    void contactMustBeAMailtoUri() {
+        for (String bad : new String[]{"ops@example.org", "mailto:ops", "mailto:o ps@example.org"}) {
+            assertThatThrownBy(() -> SettingsLoader.load(Optional.empty(), Map.of(), Map.of("acme.contact", bad)))
+                    .as(bad).isInstanceOfSatisfying(ConfigException.class,
+                            e -> assertThat(e.key()).isEqualTo("acme.contact"));
+        }
+        assertThat(SettingsLoader.load(Optional.empty(), Map.of(), Map.of("acme.contact", "mailto:ops@example.org"))
+                .settings().acme().contact()).contains("mailto:ops@example.org");
+    }
+
+    @Test
     void unknownKeyInTheFileIsAnErrorWithASuggestion() throws IOException {
         Path f = file("batch.max-name=50\n");
         assertThatThrownBy(() -> SettingsLoader.load(Optional.of(f), Map.of(), Map.of()))

@@ -80,6 +80,33 @@ class PipelineFaultsIT {
         assertThat(h.staging.injectedCount(Endpoint.NEW_ORDER)).isGreaterThanOrEqualTo(2);
     }
 
+    /**
+     * Regression: Boulder's "Order cannot contain more than N identifiers" names nobody, so it was bisected and an
+     * innocent name quarantined. Staging allows 4 names per order, production 3; batch.max-names is 10.
+     */
+    @Test
+    void anOrderOverTheCasNameLimitIsSplitNeverBisectedAndNobodyIsQuarantined() throws Exception {
+        importNames(10);
+        h.staging.limitIdentifiersPerOrder(4);
+        h.production.limitIdentifiersPerOrder(3);
+        JsonNode s = run(Map.of("batch.max-names", "10"));
+        assertThat(s.get("finished").asBoolean()).isTrue();
+        assertThat(s.get("names_issued").asLong()).isEqualTo(10);
+        assertThat(h.count("SELECT count(*) FROM domain WHERE state <> 'issued'")).isZero();
+        assertThat(h.count("SELECT count(*) FROM batch WHERE state = 'split' OR cardinality(probe_ids) > 0"))
+                .as("no bisection").isZero();
+        // staging: 10 refused, split 4+3+3; production: the 4 refused, back to staging as 2+2; the 3s pass
+        assertThat(h.countBy("SELECT environment || ' ' || (SELECT count(*) FROM batch_member m WHERE m.batch_id = b.id),"
+                + " count(*) FROM batch b WHERE error_type = 'ORDER_TOO_LARGE' GROUP BY 1"))
+                .containsExactlyInAnyOrderEntriesOf(Map.of("staging 10", 1L, "production 4", 1L));
+        assertThat(h.staging.injectedCount(Endpoint.NEW_ORDER)).isEqualTo(1);
+        assertThat(h.production.injectedCount(Endpoint.NEW_ORDER)).isEqualTo(1);
+        assertThat(h.count("SELECT count(*) FROM ca_event WHERE outcome = 'order-too-large'")).isEqualTo(2);
+        assertThat(h.countBy("SELECT c.id::text, count(*) FROM certificate c JOIN certificate_name n"
+                + " ON n.certificate_id = c.id GROUP BY c.id").values())
+                .containsExactlyInAnyOrder(2L, 2L, 3L, 3L);
+    }
+
     @Test
     void aRateLimitForANameStoresTheRetryAfterDurablyForThatNameOnlyAndQuarantinesNobody() throws Exception {
         importNames(20);

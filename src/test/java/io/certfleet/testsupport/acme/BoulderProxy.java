@@ -303,6 +303,16 @@ public final class BoulderProxy implements AutoCloseable {
     }
 
     /**
+     * New-order refuses any order of more than {@code max} identifiers as Boulder does over its (profile's) limit:
+     * {@code malformed} (400) {@code Order cannot contain more than N identifiers}, which names nobody.
+     */
+    public void limitIdentifiersPerOrder(int max) {
+        rules.add((e, req) -> e != Endpoint.NEW_ORDER || req.size() <= max ? Optional.empty()
+                : Optional.of(problemResponse(problem("malformed", "Error creating new order :: Order cannot contain "
+                        + "more than " + max + " identifiers", 400), 400, Map.of())));
+    }
+
+    /**
      * Finalize of an order containing any of {@code names} fails synchronously (403) as Boulder's CAA recheck does:
      * one name → a bare {@code caa} problem naming it in the detail; several → subproblems with identifiers.
      */
