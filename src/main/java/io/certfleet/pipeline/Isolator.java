@@ -241,9 +241,31 @@ final class Isolator {
                 p.members(), p.suspectsTested(), Optional.empty(), 0);
     }
 
-    private static NewBatch promotion(Batch staging) {
+    /**
+     * The production batch for exactly the names staging cleared. Its {@code attempts} count the production orders
+     * this set's lineage already lost (a production failure that names nobody sends the set back to staging, and
+     * the rehearsal promotes it again), so {@code pipeline.max-production-reorders} bounds the whole cycle.
+     */
+    private NewBatch promotion(Batch staging) {
         return new NewBatch(CaEnvironment.PRODUCTION, staging.customer(), Optional.empty(), Optional.of(staging.id()),
-                staging.members().stream().map(BatchMember::domainId).toList(), List.of(), Optional.empty(), 0);
+                staging.members().stream().map(BatchMember::domainId).toList(), List.of(), Optional.empty(),
+                productionFailuresBefore(staging));
+    }
+
+    /** Production batches up this batch's lineage (parents, and the rehearsal a production batch was promoted from). */
+    private int productionFailuresBefore(Batch b) {
+        int failures = 0;
+        Optional<Long> up = b.parentId();
+        for (int hops = 0; up.isPresent() && hops < 1_000; hops++) {
+            Batch a = batches.load(up.get());
+            if (a.environment() == CaEnvironment.PRODUCTION) {
+                failures++;
+                up = a.parentId().or(a::rehearsalId);
+            } else {
+                up = a.parentId();
+            }
+        }
+        return failures;
     }
 
     /** A staging order succeeded: promote exactly its names to production (or continue a bisection). */

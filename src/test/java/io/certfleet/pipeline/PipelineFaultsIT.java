@@ -66,6 +66,25 @@ class PipelineFaultsIT {
         return h.runOnce(extra);
     }
 
+    /**
+     * A production order that keeps failing naming nobody sends its set back to staging, which clears it again: the
+     * set is promoted at most {@code pipeline.max-production-reorders} more times, then its names wait (never
+     * quarantined, never a production order beyond the limit).
+     */
+    @Test
+    void aSetThatKeepsFailingInProductionIsReorderedAtMostTheConfiguredNumberOfTimes() throws Exception {
+        importNames(6);
+        h.production.failFinalizeNamingNobody(Set.of(name(0)));
+        JsonNode s = run(Map.of("pipeline.max-production-reorders", "2"));
+        assertThat(s.get("finished").asBoolean()).as(s.toString()).isTrue();
+        assertThat(s.get("names_issued").asLong()).isZero();
+        assertThat(h.count("SELECT count(*) FROM batch WHERE environment = 'production'"))
+                .as("the first production order and 2 re-orders").isEqualTo(3);
+        assertThat(h.countBy("SELECT state || ' ' || coalesce(reason_code, ''), count(*) FROM domain GROUP BY 1"))
+                .containsOnlyKeys("pending PRODUCTION_REORDERS_EXHAUSTED");
+        assertThat(h.count("SELECT count(*) FROM domain WHERE state = 'quarantined'")).isZero();
+    }
+
     @Test
     void outagesAndServerErrorsNeverQuarantineANameTheBatchWaitsAndRetries() throws Exception {
         importNames(30);
