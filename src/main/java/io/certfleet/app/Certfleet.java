@@ -44,8 +44,26 @@ public final class Certfleet implements AutoCloseable {
      * mapping and checks the secrets key.
      */
     public static Certfleet open(LoadedSettings loaded) {
+        return open(loaded, false);
+    }
+
+    /**
+     * As {@link #open(LoadedSettings)} for the daemon, which also logs the effective configuration (every key, its
+     * value and where it came from, secrets masked) once at INFO before it starts anything, so an operator sees what
+     * the running daemon was given. The other commands log it at DEBUG only, to keep their output quiet.
+     */
+    public static Certfleet openDaemon(LoadedSettings loaded) {
+        return open(loaded, true);
+    }
+
+    private static Certfleet open(LoadedSettings loaded, boolean daemon) {
         Settings settings = loaded.settings();
-        log.debug("configuration:\n  {}", String.join("\n  ", loaded.maskedDump()));
+        String dump = String.join("\n  ", loaded.maskedDump());
+        if (daemon) {
+            log.info("configuration (effective, secrets masked):\n  {}", dump);
+        } else {
+            log.debug("configuration (effective, secrets masked):\n  {}", dump);
+        }
         loaded.warnings().forEach(w -> log.warn("configuration: {}", w));
         SecretBox secrets = SecretKeys.load(settings.secrets());
         Database db = Database.open(settings.database());

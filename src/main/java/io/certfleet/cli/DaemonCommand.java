@@ -17,7 +17,7 @@ final class DaemonCommand implements Callable<Integer> {
     @Override
     public Integer call() throws InterruptedException {
         long t0 = System.nanoTime();
-        Certfleet app = Certfleet.open(main.loadSettings());
+        Certfleet app = Certfleet.openDaemon(main.loadSettings());
         Daemon.runUntilStopped(app, t0);
         return Main.OK;
     }

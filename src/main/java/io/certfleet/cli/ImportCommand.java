@@ -14,7 +14,9 @@ import picocli.CommandLine.ParentCommand;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -24,7 +26,7 @@ import java.util.concurrent.Callable;
 @Command(name = "import", mixinStandardHelpOptions = true,
         description = {"Import domain names as pending: one per line, or name,customer (CSV).",
                 "Bad lines are reported on stderr with their line number and cause; the rest is imported.",
-                "Exit code 1 when any line was rejected."})
+                "Exit code 1 when any line was rejected; 2 when FILE is missing, a directory or unreadable."})
 final class ImportCommand implements Callable<Integer> {
     @ParentCommand
     Main main;
@@ -41,16 +43,7 @@ final class ImportCommand implements Callable<Integer> {
         if (!format.equals("text") && !format.equals("json")) {
             throw new UsageException("--format must be text or json, not '" + format + "'");
         }
-        InputStream in;
-        if (file.equals("-")) {
-            in = System.in;
-        } else {
-            try {
-                in = Files.newInputStream(Path.of(file));
-            } catch (NoSuchFileException e) {
-                throw new UsageException("cannot read '" + file + "': no such file");
-            }
-        }
+        InputStream in = file.equals("-") ? System.in : open(file);
         PrintStream err = System.err;
         boolean terminal = Terminal.stderrIsTerminal();
         try (in; Certfleet app = Certfleet.open(main.loadSettings())) {
@@ -78,6 +71,32 @@ final class ImportCommand implements Callable<Integer> {
             long ms = (System.nanoTime() - t0) / 1_000_000;
             print(r, ms);
             return r.rejected() > 0 ? Main.PROBLEMS : Main.OK;
+        }
+    }
+
+    /**
+     * Opens the input file. A file that is missing, a directory or unreadable is a usage error (exit 2), found before
+     * the database is touched: the command was given the wrong input, its work did not find problems.
+     */
+    static InputStream open(String file) {
+        Path path;
+        try {
+            path = Path.of(file);
+        } catch (InvalidPathException e) {
+            throw new UsageException("cannot read '" + file + "': not a valid path (" + e.getReason() + ")");
+        }
+        if (Files.isDirectory(path)) {
+            throw new UsageException("cannot read '" + file + "': it is a directory; give a file, or - for standard "
+                    + "input");
+        }
+        try {
+            return Files.newInputStream(path);
+        } catch (NoSuchFileException e) {
+            throw new UsageException("cannot read '" + file + "': no such file");
+        } catch (AccessDeniedException e) {
+            throw new UsageException("cannot read '" + file + "': permission denied");
+        } catch (IOException e) {
+            throw new UsageException("cannot read '" + file + "': " + e.getMessage());
         }
     }
 

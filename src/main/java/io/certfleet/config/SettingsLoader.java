@@ -29,9 +29,13 @@ public final class SettingsLoader {
 
     private static final Pattern HOST_PORT = Pattern.compile("^(\\[[0-9a-fA-F:.]+\\]|[A-Za-z0-9.:-]+?)(?::(\\d{1,5}))?$");
 
-    /** CERTFLEET_* variables that are not configuration keys but are read elsewhere (launcher, logging, demo). */
+    /**
+     * CERTFLEET_* variables that are not configuration keys but are read elsewhere: the configuration file's path
+     * (Main), the launcher's checkout and class-data-sharing switch (bin/certfleet), the log level (logback.xml).
+     * bin/demo's CERTFLEET_DEMO_* are skipped by prefix.
+     */
     private static final java.util.Set<String> OTHER_ENV = java.util.Set.of("CERTFLEET_CONFIG", "CERTFLEET_HOME",
-            "CERTFLEET_LOG_LEVEL");
+            "CERTFLEET_CDS", "CERTFLEET_LOG_LEVEL");
 
     /** Let's Encrypt reuses a validation without rechecking CAA only within this age (le-behaviour.md §1.6). */
     private static final Duration CA_CAA_RECHECK_AGE = Duration.ofHours(7);

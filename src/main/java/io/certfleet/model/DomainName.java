@@ -1,6 +1,5 @@
 package io.certfleet.model;
 
-import java.net.IDN;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.regex.Pattern;
@@ -59,8 +58,9 @@ public record DomainName(String name, boolean wildcard) implements Comparable<Do
     }
 
     /**
-     * Normalises one input: trims white space, lower-cases, strips one trailing dot, converts U-labels to A-labels,
-     * then validates.
+     * Normalises one input: trims white space, lower-cases, strips one trailing dot, converts U-labels to A-labels
+     * with UTS #46 non-transitional processing (IDNA2008; {@code straße.de} stays {@code xn--strae-oqa.de}) and
+     * checks that {@code xn--} labels decode, then validates.
      *
      * @throws InvalidDomainNameException naming the input and the rule it breaks
      */
@@ -122,22 +122,11 @@ public record DomainName(String name, boolean wildcard) implements Comparable<Do
     }
 
     private static String toAscii(String input, String s) throws InvalidDomainNameException {
-        boolean ascii = s.chars().allMatch(c -> c < 0x80);
-        if (ascii) {
+        if (!Idna.needed(s)) {
             return s.toLowerCase(Locale.ROOT);
         }
-        try {
-            // IDNA2003 ToASCII with STD3 rules: maps and lower-cases U-labels, then punycodes them.
-            String converted = IDN.toASCII(s, IDN.USE_STD3_ASCII_RULES).toLowerCase(Locale.ROOT);
-            if (converted.endsWith(".")) {
-                // Ideographic full stops map to '.', so a trailing one survives the first strip.
-                converted = converted.substring(0, converted.length() - 1);
-            }
-            return converted;
-        } catch (IllegalArgumentException e) {
-            throw new InvalidDomainNameException(input, InvalidDomainNameException.Cause.INVALID_IDN,
-                    "not a valid internationalised name: " + e.getMessage());
-        }
+        // UTS #46 non-transitional (IDNA2008), as browsers and the CA's clients convert: ß and ς stay themselves
+        return Idna.toAscii(input, s);
     }
 
     private static void checkLabel(String input, String label) throws InvalidDomainNameException {
@@ -158,20 +147,9 @@ public record DomainName(String name, boolean wildcard) implements Comparable<Do
             throw new InvalidDomainNameException(input, InvalidDomainNameException.Cause.INVALID_CHARACTER,
                     "label '" + label + "' has hyphens in positions 3 and 4 but is not an 'xn--' A-label");
         }
-        if (label.startsWith("xn--")) {
-            try {
-                String unicode = IDN.toUnicode(label, IDN.USE_STD3_ASCII_RULES);
-                if (unicode.equals(label)) {
-                    throw new IllegalArgumentException("the punycode does not decode");
-                }
-            } catch (IllegalArgumentException e) {
-                throw new InvalidDomainNameException(input, InvalidDomainNameException.Cause.INVALID_IDN,
-                        "label '" + label + "' is not a valid A-label");
-            }
-        }
     }
 
-    private static String abbreviate(String label) {
+    static String abbreviate(String label) {
         return label.length() <= 40 ? label : label.substring(0, 37) + "...";
     }
 }

@@ -1,15 +1,23 @@
 package io.certfleet.app;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.certfleet.config.SettingsLoader;
 import io.certfleet.model.DomainName;
 import io.certfleet.model.NewDomain;
+import io.certfleet.store.SecretKeys;
 import io.certfleet.testsupport.TestDatabase;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.util.HashMap;
 import java.util.List;
@@ -43,7 +51,29 @@ class DaemonIT {
         o.put("acme.staging.directory", "https://127.0.0.1:1/dir"); // nothing listens: the CA is unreachable
         o.put("acme.production.directory", "https://127.0.0.1:1/dir");
         o.put("budget.production.new-orders-per-3h", "250");
-        Certfleet app = Certfleet.open(SettingsLoader.load(Optional.empty(), Map.of(), o));
+        // two secrets given in clear: the database's own key (so it still opens the stored keys) and a password
+        Path keyFile = Path.of(o.get("data.dir"), "secrets.key");
+        if (!Files.exists(keyFile)) {
+            SecretKeys.generate(keyFile); // what the first command in this JVM would have done
+        }
+        String key = Files.readString(keyFile).strip();
+        o.put("secrets.key", key);
+        o.put("db.password", "hunter2-in-clear"); // ignored by the embedded server, masked all the same
+        ListAppender<ILoggingEvent> log = capture();
+        Certfleet app;
+        try {
+            app = Certfleet.openDaemon(SettingsLoader.load(Optional.empty(), Map.of(), o));
+        } finally {
+            release(log);
+        }
+        List<String> info = log.list.stream().filter(e -> e.getLevel() == Level.INFO)
+                .map(ILoggingEvent::getFormattedMessage).filter(m -> m.startsWith("configuration")).toList();
+        assertThat(info).as("the daemon logs its effective configuration once at INFO").singleElement()
+                .satisfies(m -> assertThat(m).contains("secrets.key = ****  [--set]")
+                        .contains("db.password = ****  [--set]").contains("ops.port = " + opsPort + "  [--set]")
+                        .contains("batch.max-names = 100  [default]").doesNotContain(key)
+                        .doesNotContain("hunter2-in-clear"));
+        assertThat(log.list).extracting(ILoggingEvent::getFormattedMessage).noneMatch(m -> m.contains(key));
         try {
             app.domains().insertNew(List.of(
                     new NewDomain(DomainName.parse("a.daemon.example"), "a.daemon.example", Optional.empty()),
@@ -73,5 +103,31 @@ class DaemonIT {
         }
         assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> get(opsPort, "/healthz")))
                 .as("the ops endpoint stops with the daemon").isNotNull();
+
+        ListAppender<ILoggingEvent> quiet = capture();
+        try (Certfleet command = Certfleet.open(SettingsLoader.load(Optional.empty(), Map.of(), o))) {
+            assertThat(command.settings().ops().port()).isEqualTo(opsPort);
+        } finally {
+            release(quiet);
+        }
+        assertThat(quiet.list).as("other commands log the configuration at DEBUG only")
+                .filteredOn(e -> e.getFormattedMessage().startsWith("configuration")).isNotEmpty()
+                .allMatch(e -> e.getLevel() == Level.DEBUG);
+    }
+
+    /** Records every event of the composition root's logger, DEBUG included. */
+    private static ListAppender<ILoggingEvent> capture() {
+        Logger logger = (Logger) LoggerFactory.getLogger(Certfleet.class);
+        ListAppender<ILoggingEvent> appender = new ListAppender<>();
+        appender.start();
+        logger.addAppender(appender);
+        logger.setLevel(Level.DEBUG);
+        return appender;
+    }
+
+    private static void release(ListAppender<ILoggingEvent> appender) {
+        Logger logger = (Logger) LoggerFactory.getLogger(Certfleet.class);
+        logger.detachAppender(appender);
+        logger.setLevel(null);
     }
 }

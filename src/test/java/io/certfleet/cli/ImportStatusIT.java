@@ -86,7 +86,13 @@ class ImportStatusIT {
 
     @Test
     void usageAndConfigurationErrorsExitWithTwo() {
-        assertThat(Cli.run(db.overrides(), null, "import", dir.resolve("missing.txt").toString()).exitCode()).isEqualTo(2);
+        Cli.Result missing = Cli.run(db.overrides(), null, "import", dir.resolve("missing.txt").toString());
+        assertThat(missing.exitCode()).isEqualTo(2);
+        assertThat(missing.err()).contains("missing.txt").contains("no such file");
+        // a directory is the wrong input, not a problem the import found: usage error (it was exit 1)
+        Cli.Result directory = Cli.run(db.overrides(), null, "import", dir.toString());
+        assertThat(directory.exitCode()).as(directory.err()).isEqualTo(2);
+        assertThat(directory.err()).contains("certfleet import: cannot read '" + dir + "': it is a directory");
         assertThat(Cli.run(db.overrides(), null, "status", "--format", "xml").exitCode()).isEqualTo(2);
         assertThat(Cli.run(db.overrides(), null, "status", "--no-such-flag").exitCode()).isEqualTo(2);
         Cli.Result bad = Cli.run(java.util.Map.of("db.embedded.port", "seventy"), null, "status");

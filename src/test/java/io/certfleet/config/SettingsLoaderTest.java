@@ -171,6 +171,15 @@ class SettingsLoaderTest {
     }
 
     @Test
+    void theLaunchersOwnVariablesAreNotReportedAsUnknownSettings() {
+        // bin/certfleet reads CERTFLEET_HOME and CERTFLEET_CDS, logback.xml CERTFLEET_LOG_LEVEL, bin/demo its own
+        LoadedSettings l = SettingsLoader.load(Optional.empty(), Map.of("CERTFLEET_CDS", "off",
+                "CERTFLEET_HOME", "/opt/cf",
+                "CERTFLEET_LOG_LEVEL", "DEBUG", "CERTFLEET_CONFIG", "x", "CERTFLEET_DEMO_DIR", "/tmp/d"), Map.of());
+        assertThat(l.warnings()).isEmpty();
+    }
+
+    @Test
     void aMistypedEnvironmentVariableIsReportedWithASuggestion() {
         LoadedSettings l = SettingsLoader.load(Optional.empty(),
                 Map.of("CERTFLEET_ACME_TIMOUT", "PT5S", "CERTFLEET_CONFIG", "x", "CERTFLEET_DB_URL", ""), Map.of());

@@ -22,6 +22,15 @@ class DomainNameTest {
             "例え.テスト|xn--r8jz45g.xn--zckzah|false",
             "a-b.c-d.example|a-b.c-d.example|false",
             "123.example.com|123.example.com|false",
+            // IDNA2008 (UTS #46 non-transitional): ß and final sigma are kept, not mapped to ss and σ as IDNA2003 did
+            "straße.de|xn--strae-oqa.de|false",
+            "faß.example|xn--fa-hia.example|false",
+            "σίσυφος.example|xn--kxa6ajbbmh.example|false",
+            "ΣΊΣΥΦΟΣ.example|xn--kxa6akbbkh.example|false",
+            "XN--STRAE-OQA.DE|xn--strae-oqa.de|false",
+            "xn--fa-hia.example|xn--fa-hia.example|false",
+            "例え。テスト。|xn--r8jz45g.xn--zckzah|false",
+            "l·l.example|xn--ll-0ea.example|false",
     })
     void normalises(String input, String name, boolean wildcard) throws Exception {
         DomainName d = DomainName.parse(input);
@@ -53,6 +62,16 @@ class DomainNameTest {
             "ab--cd.example.com|INVALID_CHARACTER",
             "example.123|INVALID_CHARACTER",
             "xn--zz.example|INVALID_IDN",
+            "xn--a.example|INVALID_IDN",
+            "www.xn--xn--a.example|INVALID_IDN",
+            "☃.example|INVALID_IDN",
+            "bü_cher.example|INVALID_CHARACTER",
+            "-bücher.example|INVALID_CHARACTER",
+            "bü--cher.example|INVALID_CHARACTER",
+            "a‍b.example|INVALID_IDN",
+            "a·b.example|INVALID_IDN",
+            "́a.example|INVALID_IDN",
+            "xا.example|INVALID_IDN",
     })
     void rejects(String input, InvalidDomainNameException.Cause cause) {
         assertThatThrownBy(() -> DomainName.parse(input))
@@ -87,6 +106,47 @@ class DomainNameTest {
                     assertThat(e.reason()).isEqualTo(InvalidDomainNameException.Cause.INVALID_CHARACTER);
                     assertThat(e.getMessage()).contains("U+0000").contains("position 4").contains("\\u0000");
                 });
+    }
+
+    @Test
+    void ssharpIsNotFoldedIntoAnotherRegisteredDomain() throws Exception {
+        // IDNA2003 (java.net.IDN) turned straße.de into strasse.de: a different domain, maybe someone else's
+        assertThat(DomainName.parse("straße.de")).isNotEqualTo(DomainName.parse("strasse.de"));
+        assertThat(DomainName.parse("straße.de").name()).isEqualTo("xn--strae-oqa.de");
+    }
+
+    @Test
+    void aSymbolLabelIsRejectedNamingTheLabelAndTheCharacter() {
+        assertThatThrownBy(() -> DomainName.parse("☃.example"))
+                .isInstanceOfSatisfying(InvalidDomainNameException.class, e -> {
+                    assertThat(e.reason()).isEqualTo(InvalidDomainNameException.Cause.INVALID_IDN);
+                    assertThat(e.getMessage()).startsWith("'☃.example': label '☃' contains ☃ (U+2603, SNOWMAN)")
+                            .contains("IDNA2008 does not allow");
+                });
+    }
+
+    @Test
+    void anALabelIsTakenAsGivenOnceItsPunycodeDecodes() throws Exception {
+        // the exact identifier the CA sees: xn--n3h decodes (to a snowman) and is kept, while the U-label is refused
+        assertThat(DomainName.parse("xn--n3h.example").name()).isEqualTo("xn--n3h.example");
+        assertThatThrownBy(() -> DomainName.parse("xn--zz.example"))
+                .isInstanceOfSatisfying(InvalidDomainNameException.class, e -> assertThat(e.getMessage())
+                        .isEqualTo("'xn--zz.example': label 'xn--zz' is not a valid A-label (its punycode does not "
+                                + "decode to a valid label)"));
+    }
+
+    @Test
+    void aDisallowedAsciiCharacterNextToAUlabelIsNamed() {
+        assertThatThrownBy(() -> DomainName.parse("bü_cher.example"))
+                .isInstanceOfSatisfying(InvalidDomainNameException.class, e -> assertThat(e.getMessage())
+                        .isEqualTo("'bü_cher.example': '_' (U+005F, LOW LINE) is not allowed in a domain name"));
+    }
+
+    @Test
+    void aLongUlabelIsRejectedAsTooLong() {
+        assertThatThrownBy(() -> DomainName.parse("ü".repeat(70) + ".example"))
+                .isInstanceOfSatisfying(InvalidDomainNameException.class,
+                        e -> assertThat(e.reason()).isEqualTo(InvalidDomainNameException.Cause.LABEL_TOO_LONG));
     }
 
     @Test

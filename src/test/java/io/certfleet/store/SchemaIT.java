@@ -38,11 +38,21 @@ class SchemaIT {
 
     @Test
     void migrationsAreAppliedAndHibernateValidatesTheMapping() throws SQLException {
-        assertThat(query("SELECT max(version) FROM flyway_schema_history WHERE success")).isEqualTo("5");
+        assertThat(query("SELECT max(version) FROM flyway_schema_history WHERE success")).isEqualTo("6");
         assertThat(Integer.parseInt(query("SELECT count(*) FROM information_schema.tables WHERE table_name LIKE 'qrtz_%'")))
                 .isEqualTo(11);
         // Store.open ran with hbm2ddl=validate in TestDatabase; a second open proves it again on the current schema
         Store.open(db.database.dataSource()).close();
+    }
+
+    @Test
+    void domainStateCommentNoLongerSaysADegradedResolverHoldsAName() throws SQLException {
+        // V1's comment listed "degraded resolver" under held; such names stay pending (V6 corrects the comment)
+        String comment = query("SELECT col_description('domain'::regclass, attnum) FROM pg_attribute "
+                + "WHERE attrelid = 'domain'::regclass AND attname = 'state'");
+        assertThat(comment).doesNotContain("DNS-01, degraded resolver")
+                .contains("pending: waits for pre-check/ordering (also while a degraded resolver leaves it unchecked")
+                .contains("held: waits for something not its fault");
     }
 
     @Test
