@@ -138,7 +138,7 @@ public final class AcmeClient {
         for (Session s : sessions) {
             logins.add(s.login(accountUrl, accountKey));
         }
-        return new CaAccount(settings.environment(), accountUrl, logins, errors);
+        return new CaAccount(settings.environment(), accountUrl, logins, errors, settings.profile());
     }
 
     private Session session() {

@@ -15,9 +15,11 @@ import java.util.Optional;
  * @param timeout HTTP connect and request timeout
  * @param sessions how many acme4j sessions to spread parallel calls over (a session makes one call at a time)
  * @param requestsPerSecond most HTTP requests per second to this CA, across all sessions (the CA's per-IP limit)
+ * @param profile the certificate profile new orders ask for (draft-aaron-acme-profiles); empty asks for none, and
+ *                the CA uses its default ({@code classic} at Let's Encrypt)
  */
 public record AcmeSettings(CaEnvironment environment, URI directory, Optional<String> extraTrustedCaPem,
-        Duration timeout, int sessions, double requestsPerSecond) {
+        Duration timeout, int sessions, double requestsPerSecond, Optional<String> profile) {
 
     /** Let's Encrypt staging allows 20 requests/s per IP on /acme/*, production 250/s; stay below both. */
     public static double defaultRequestsPerSecond(CaEnvironment env) {
@@ -29,11 +31,17 @@ public record AcmeSettings(CaEnvironment environment, URI directory, Optional<St
         this(environment, directory, extraTrustedCaPem, timeout, sessions, defaultRequestsPerSecond(environment));
     }
 
+    public AcmeSettings(CaEnvironment environment, URI directory, Optional<String> extraTrustedCaPem, Duration timeout,
+                        int sessions, double requestsPerSecond) {
+        this(environment, directory, extraTrustedCaPem, timeout, sessions, requestsPerSecond, Optional.empty());
+    }
+
     public AcmeSettings {
         Objects.requireNonNull(environment, "environment");
         Objects.requireNonNull(directory, "directory");
         Objects.requireNonNull(extraTrustedCaPem, "extraTrustedCaPem");
         Objects.requireNonNull(timeout, "timeout");
+        Objects.requireNonNull(profile, "profile");
         if (timeout.isNegative() || timeout.isZero()) {
             throw new IllegalArgumentException("timeout must be positive: " + timeout);
         }
@@ -50,18 +58,22 @@ public record AcmeSettings(CaEnvironment environment, URI directory, Optional<St
     }
 
     public AcmeSettings withTrustedCa(String pem) {
-        return new AcmeSettings(environment, directory, Optional.of(pem), timeout, sessions, requestsPerSecond);
+        return new AcmeSettings(environment, directory, Optional.of(pem), timeout, sessions, requestsPerSecond, profile);
     }
 
     public AcmeSettings withTimeout(Duration t) {
-        return new AcmeSettings(environment, directory, extraTrustedCaPem, t, sessions, requestsPerSecond);
+        return new AcmeSettings(environment, directory, extraTrustedCaPem, t, sessions, requestsPerSecond, profile);
     }
 
     public AcmeSettings withSessions(int n) {
-        return new AcmeSettings(environment, directory, extraTrustedCaPem, timeout, n, requestsPerSecond);
+        return new AcmeSettings(environment, directory, extraTrustedCaPem, timeout, n, requestsPerSecond, profile);
+    }
+
+    public AcmeSettings withProfile(Optional<String> p) {
+        return new AcmeSettings(environment, directory, extraTrustedCaPem, timeout, sessions, requestsPerSecond, p);
     }
 
     public AcmeSettings withRequestsPerSecond(double r) {
-        return new AcmeSettings(environment, directory, extraTrustedCaPem, timeout, sessions, r);
+        return new AcmeSettings(environment, directory, extraTrustedCaPem, timeout, sessions, r, profile);
     }
 }

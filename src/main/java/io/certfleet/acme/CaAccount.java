@@ -41,12 +41,15 @@ public final class CaAccount {
     private final List<Login> logins;
     private final ErrorMapper errors;
     private final AtomicInteger next = new AtomicInteger();
+    private final Optional<String> profile;
 
-    CaAccount(CaEnvironment environment, URL accountUrl, List<Login> logins, ErrorMapper errors) {
+    CaAccount(CaEnvironment environment, URL accountUrl, List<Login> logins, ErrorMapper errors,
+              Optional<String> profile) {
         this.environment = environment;
         this.accountUrl = accountUrl;
         this.logins = List.copyOf(logins);
         this.errors = errors;
+        this.profile = profile;
     }
 
     public URL accountUrl() {
@@ -75,6 +78,7 @@ public final class CaAccount {
         ObservingHttpClient.clear();
         try {
             var builder = login().newOrder().domains(identifiers);
+            profile.ifPresent(builder::profile);
             replaces.ifPresent(builder::replaces);
             Order order = builder.create();
             LOG.debug("{}: new order {} for {} names", environment, order.getLocation(), identifiers.size());

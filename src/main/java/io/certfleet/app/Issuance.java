@@ -2,6 +2,7 @@ package io.certfleet.app;
 
 import io.certfleet.acme.AcmeClient;
 import io.certfleet.acme.AcmeSettings;
+import io.certfleet.acme.CaProfiles;
 import io.certfleet.acme.CaException;
 import io.certfleet.acme.Keys;
 import io.certfleet.batch.Packer;
@@ -128,11 +129,16 @@ public final class Issuance {
                 String dir = env == CaEnvironment.STAGING ? s.acme().stagingDirectory() : s.acme().productionDirectory();
                 var acmeSettings = new AcmeSettings(env, URI.create(dir), trusted, s.acme().timeout(), s.acme().sessions(),
                         env == CaEnvironment.STAGING ? s.acme().stagingRequestsPerSecond()
-                                : s.acme().productionRequestsPerSecond());
+                                : s.acme().productionRequestsPerSecond()).withProfile(s.acme().profile());
                 AcmeClient client = AcmeClient.create(acmeSettings, clock, listener);
                 CaSession session = Accounts.ensure(client, dir, accounts, s.acme().termsAgreed(),
                         s.acme().contact().map(URI::create));
                 var directory = client.directory();
+                if (s.acme().profile().isPresent() && !directory.profiles().containsKey(s.acme().profile().get())) {
+                    throw new ConfigException("acme.profile", "the " + env.wire() + " CA at " + dir
+                            + " does not offer the profile '" + s.acme().profile().get() + "'; it offers "
+                            + (directory.profiles().isEmpty() ? "no profiles" : directory.profiles().keySet()));
+                }
                 session = session.withRenewalInfo(directory.renewalInfo());
                 accounts.recordRenewalInfo(session.accountId(), directory.renewalInfo());
                 sessions.put(env, session);
@@ -189,7 +195,11 @@ public final class Issuance {
         Settings.Pipeline p = s.pipeline();
         Packer.Grouping g = s.batch().grouping() == Settings.Grouping.PER_CUSTOMER
                 ? Packer.Grouping.ONE_CERTIFICATE_PER_CUSTOMER : Packer.Grouping.KEEP_CUSTOMERS_TOGETHER;
-        return new PipelineSettings(s.batch().maxNames(), g, p.freshFor(), s.precheck().holdAtRisk(),
+        // an order of a profile holds at most its limit (tlsserver and shortlived: 25 names)
+        int maxNames = Math.min(s.batch().maxNames(),
+                s.acme().profile().map(CaProfiles::maxNames).filter(java.util.OptionalInt::isPresent)
+                        .map(java.util.OptionalInt::getAsInt).orElse(s.batch().maxNames()));
+        return new PipelineSettings(maxNames, g, p.freshFor(), s.precheck().holdAtRisk(),
                 p.parallelBatches(), p.pollInterval(), p.maxAttempts(), p.maxProductionReorders(),
                 p.quarantineBackoff(), Duration.ofDays(7), Duration.ofSeconds(30), p.authzReuseMargin(),
                 new PipelineSettings.Limits(p.stagingOrdersPer3h(), p.productionOrdersPer3h(),

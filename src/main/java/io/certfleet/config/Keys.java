@@ -31,6 +31,8 @@ final class Keys {
             k("acme.terms-agreed", "false", "set to true to agree to the CA's terms of service when creating accounts"),
             k("acme.contact", "", "mailto: contact for new accounts (optional)"),
             k("acme.trusted-ca-file", "", "extra PEM CA to trust for the ACME servers (private or test CAs)"),
+            k("acme.profile", "", "certificate profile new orders ask for (Let's Encrypt: classic, tlsserver, shortlived); "
+                    + "empty uses the CA's default; tlsserver and shortlived hold 25 names, and batches are packed to fit"),
             k("acme.key-type", "ec-p256", "certificate key type: ec-p256, rsa-2048 or rsa-3072"),
             k("acme.timeout", "PT30S", "HTTP timeout for one ACME request"),
             k("acme.sessions", "4", "parallel ACME connections per environment (one request at a time each)"),

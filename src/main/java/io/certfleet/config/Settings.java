@@ -38,7 +38,8 @@ public record Settings(
 
     public record Acme(String stagingDirectory, String productionDirectory, boolean termsAgreed,
                        Optional<String> contact, Optional<Path> trustedCaFile, KeyType keyType, Duration timeout,
-                       int sessions, int stagingRequestsPerSecond, int productionRequestsPerSecond) {
+                       int sessions, int stagingRequestsPerSecond, int productionRequestsPerSecond,
+                       Optional<String> profile) {
     }
 
     public record Pipeline(int parallelBatches, Duration freshFor, Duration authzReuseMargin, Duration pollInterval,

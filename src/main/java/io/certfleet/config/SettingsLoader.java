@@ -170,7 +170,8 @@ public final class SettingsLoader {
                 duration("acme.timeout"),
                 intRange("acme.sessions", 1, 32),
                 intRange("acme.staging.requests-per-second", 1, 1000),
-                intRange("acme.production.requests-per-second", 1, 1000));
+                intRange("acme.production.requests-per-second", 1, 1000),
+                optional("acme.profile").map(v -> profile("acme.profile", v)));
         var pipeline = new Settings.Pipeline(
                 intRange("pipeline.parallel-batches", 1, 64),
                 freshFor("pipeline.fresh-for"),
@@ -253,6 +254,14 @@ public final class SettingsLoader {
         } catch (NumberFormatException e) {
             throw bad(key, "a whole number between " + min + " and " + max);
         }
+    }
+
+    /** An ACME profile name: a token of letters, digits, dots, hyphens and underscores. */
+    private String profile(String key, String v) {
+        if (!v.matches("[A-Za-z0-9._-]{1,64}")) {
+            throw bad(key, "a profile name such as classic, tlsserver or shortlived");
+        }
+        return v;
     }
 
     /** A share in (0, 1]. */

@@ -67,6 +67,34 @@ class PipelineFaultsIT {
     }
 
     /**
+     * {@code acme.profile}: every new order asks for it, and a profile with a smaller names limit (tlsserver: 25)
+     * packs the batches to fit, while {@code batch.max-names} stays at 100. A profile the CA does not offer stops the
+     * run as a configuration error naming the key, before any order.
+     */
+    @Test
+    void aProfileIsAskedForAndItsNameLimitPacksTheBatches() throws Exception {
+        importNames(60);
+        Map<String, String> offered = Map.of("classic", "the default", "tlsserver", "25 names, 7 h authorization reuse");
+        h.staging.advertiseProfiles(offered);
+        h.production.advertiseProfiles(offered);
+        JsonNode s = run(Map.of("acme.profile", "tlsserver"));
+        assertThat(s.get("finished").asBoolean()).as(s.toString()).isTrue();
+        assertThat(s.get("names_issued").asLong()).isEqualTo(60);
+        assertThat(h.count("SELECT count(*) FROM certificate")).isEqualTo(3);
+        assertThat(h.count("SELECT max(n) FROM (SELECT count(*) AS n FROM certificate_name GROUP BY certificate_id) x"))
+                .isLessThanOrEqualTo(25);
+        assertThat(h.staging.orderProfiles()).isNotEmpty().containsOnly("tlsserver");
+        assertThat(h.production.orderProfiles()).hasSize(3).containsOnly("tlsserver");
+
+        h.reset();
+        importNames(3);
+        Cli.Result refused = Cli.run(h.overrides(Map.of("acme.profile", "shortlived")), null, "run", "--once");
+        assertThat(refused.exitCode()).as(refused.err()).isEqualTo(2);
+        assertThat(refused.err()).contains("acme.profile", "does not offer the profile 'shortlived'", "no profiles");
+        assertThat(h.staging.orderProfiles()).as("no order was sent").isEmpty();
+    }
+
+    /**
      * A production order that keeps failing naming nobody sends its set back to staging, which clears it again: the
      * set is promoted at most {@code pipeline.max-production-reorders} more times, then its names wait (never
      * quarantined, never a production order beyond the limit).

@@ -91,6 +91,8 @@ public final class BoulderProxy implements AutoCloseable {
     private final Map<Endpoint, AtomicInteger> nonceRejected = new ConcurrentHashMap<>();
     private final Map<Endpoint, AtomicInteger> injected = new ConcurrentHashMap<>();
     private volatile Optional<Instant[]> renewalWindow = Optional.empty();
+    private volatile Map<String, String> profiles = Map.of();
+    private final List<String> orderProfiles = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final Set<String> asyncCaaFailures = ConcurrentHashMap.newKeySet();
     /** ARI CertID → the DNS names of certificates downloaded through the proxy. */
     private final Map<String, Set<String>> certificatesSeen = new ConcurrentHashMap<>();
@@ -246,6 +248,8 @@ public final class BoulderProxy implements AutoCloseable {
         rules.clear();
         delays.clear();
         renewalWindow = Optional.empty();
+        profiles = Map.of();
+        orderProfiles.clear();
         asyncCaaFailures.clear();
         replaced.clear();
         replacements.clear();
@@ -463,6 +467,20 @@ public final class BoulderProxy implements AutoCloseable {
     }
 
     /**
+     * Advertises these profiles (name → description) in the directory's {@code meta.profiles}, as Let's Encrypt
+     * does (Pebble 2.4.0 has none, and ignores a new order's {@code profile} field). Every new order's profile is
+     * recorded ({@link #orderProfiles()}; "" for none).
+     */
+    public void advertiseProfiles(Map<String, String> advertised) {
+        profiles = Map.copyOf(advertised);
+    }
+
+    /** The {@code profile} of each new order received, in order ("" when it named none). */
+    public List<String> orderProfiles() {
+        return List.copyOf(orderProfiles);
+    }
+
+    /**
      * Advertises {@code renewalInfo} in the directory and answers every ARI query with this window. New orders
      * then get Boulder's {@code replaces} checks (as Let's Encrypt, which Pebble 2.4.0 does not know): the CertID
      * must be of a certificate downloaded through this proxy ({@code malformed} otherwise), share an identifier with
@@ -546,6 +564,9 @@ public final class BoulderProxy implements AutoCloseable {
                 }
             }
             Optional<String> replaces = endpoint == Endpoint.NEW_ORDER ? replacesOf(body) : Optional.empty();
+            if (endpoint == Endpoint.NEW_ORDER) {
+                orderProfiles.add(payloadField(body, "profile").orElse(""));
+            }
             if (endpoint == Endpoint.NEW_ORDER && replaces.isEmpty()) {
                 newOrdersWithoutReplaces.incrementAndGet();
             }
@@ -623,6 +644,11 @@ public final class BoulderProxy implements AutoCloseable {
 
     /** The {@code replaces} field of a new-order request's payload. */
     static Optional<String> replacesOf(byte[] body) {
+        return payloadField(body, "replaces");
+    }
+
+    /** A text field of a JWS request's payload. */
+    static Optional<String> payloadField(byte[] body, String field) {
         if (body.length == 0) {
             return Optional.empty();
         }
@@ -630,7 +656,7 @@ public final class BoulderProxy implements AutoCloseable {
         if (payload.isEmpty()) {
             return Optional.empty();
         }
-        JsonNode r = Json.read(Base64.getUrlDecoder().decode(payload)).path("replaces");
+        JsonNode r = Json.read(Base64.getUrlDecoder().decode(payload)).path(field);
         return r.isTextual() ? Optional.of(r.asText()) : Optional.empty();
     }
 
@@ -695,6 +721,13 @@ public final class BoulderProxy implements AutoCloseable {
             if (endpoint == Endpoint.DIRECTORY && renewalWindow.isPresent()) {
                 ObjectNode dir = (ObjectNode) Json.read(out);
                 dir.put("renewalInfo", origin() + "/renewal-info");
+                out = Json.write(dir).getBytes(StandardCharsets.UTF_8);
+            }
+            if (endpoint == Endpoint.DIRECTORY && !profiles.isEmpty()) {
+                ObjectNode dir = (ObjectNode) Json.read(out);
+                ObjectNode meta = dir.has("meta") ? (ObjectNode) dir.get("meta") : dir.putObject("meta");
+                ObjectNode p = meta.putObject("profiles");
+                profiles.forEach(p::put);
                 out = Json.write(dir).getBytes(StandardCharsets.UTF_8);
             }
         }
