@@ -85,7 +85,8 @@ class SettingsLoaderTest {
         Map<String, String> badPrecheck = Map.of(
                 "precheck.degraded-share", "1.5",
                 "precheck.degraded-min-domains", "0",
-                "precheck.dnssec-anchor", "/nonexistent/root-anchors.txt");
+                "precheck.dnssec-anchor", "/nonexistent/root-anchors.txt",
+                "acme.profile", "tls server");
         badPrecheck.forEach((key, value) -> assertThatThrownBy(
                 () -> SettingsLoader.load(Optional.empty(), Map.of(), Map.of(key, value)))
                 .as(key + "=" + value)
