@@ -142,4 +142,19 @@ class PrecheckCommandTest {
             }
         }
     }
+
+    @Test
+    void namesComeFromStandardInputWithFileDash() {
+        java.io.InputStream before = System.in;
+        try {
+            System.setIn(new java.io.ByteArrayInputStream("# from a pipe\nnot a name\n\n1.2.3.4\n"
+                    .getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+            Result r = run("--file", "-", "--resolver", "127.0.0.1:9", "--format", "json");
+            assertThat(r.exit()).isEqualTo(1);
+            assertThat(r.out().lines()).hasSize(2).allSatisfy(l -> assertThat(l).contains("\"reason\":\"INVALID_NAME\""));
+            assertThat(r.out()).contains("\"name\":\"not a name\"").contains("1.2.3.4");
+        } finally {
+            System.setIn(before);
+        }
+    }
 }
