@@ -6,8 +6,6 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.FileTime;
-import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -44,17 +42,7 @@ class LauncherIT {
     void theFirstDaemonRunWritesTheArchiveQuietlyAndTheNextRunUsesIt() throws Exception {
         Path jar = Path.of("target/certfleet.jar").toAbsolutePath();
         assertThat(jar).as("mvn package builds the jar before the integration tests").exists();
-        Files.createDirectories(home.resolve("bin"));
-        Files.copy(Path.of("bin/certfleet"), home.resolve("bin/certfleet"));
-        Files.createDirectories(home.resolve("target"));
-        Files.copy(jar, home.resolve("target/certfleet.jar"));
-        Files.createDirectories(home.resolve("src/main"));
-        Files.createDirectories(home.resolve("db"));
-        Files.writeString(home.resolve("pom.xml"), "<project/>");
-        Instant old = Instant.now().minusSeconds(3600);
-        for (String p : List.of("pom.xml", "src/main", "db")) {
-            Files.setLastModifiedTime(home.resolve(p), FileTime.from(old));
-        }
+        LauncherTest.checkout(home, java.util.Optional.of(jar));
         Path archive = home.resolve("target/certfleet.jsa");
 
         ProcessResult first = launch("daemon", "--help");

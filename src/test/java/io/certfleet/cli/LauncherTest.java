@@ -29,12 +29,13 @@ class LauncherTest {
 
     private Path fakeBin;
 
-    @BeforeEach
-    void setUp() throws IOException {
-        Path launcher = Path.of("bin/certfleet").toAbsolutePath();
+    /**
+     * A checkout in {@code home} with the launcher and an up-to-date "build" (sources older than the jar, so the
+     * launcher does not call Maven); {@code jar} is copied to {@code target/certfleet.jar}, or a stand-in written.
+     */
+    static void checkout(Path home, java.util.Optional<Path> jar) throws IOException {
         Files.createDirectories(home.resolve("bin"));
-        Files.copy(launcher, home.resolve("bin/certfleet"));
-        // an up-to-date "build": sources older than the jar, so the launcher does not call Maven
+        Files.copy(Path.of("bin/certfleet").toAbsolutePath(), home.resolve("bin/certfleet"));
         Files.createDirectories(home.resolve("src/main"));
         Files.createDirectories(home.resolve("db"));
         Files.writeString(home.resolve("pom.xml"), "<project/>");
@@ -43,7 +44,16 @@ class LauncherTest {
             Files.setLastModifiedTime(home.resolve(p), FileTime.from(old));
         }
         Files.createDirectories(home.resolve("target"));
-        Files.writeString(home.resolve("target/certfleet.jar"), "not a real jar");
+        if (jar.isPresent()) {
+            Files.copy(jar.get(), home.resolve("target/certfleet.jar"));
+        } else {
+            Files.writeString(home.resolve("target/certfleet.jar"), "not a real jar");
+        }
+    }
+
+    @BeforeEach
+    void setUp() throws IOException {
+        checkout(home, java.util.Optional.empty());
 
         fakeBin = Files.createDirectories(home.resolve("fakebin"));
         Path java = fakeBin.resolve("java");
