@@ -8,6 +8,7 @@ import io.certfleet.acme.Keys;
 import io.certfleet.batch.Packer;
 import io.certfleet.caa.CaaChecker;
 import io.certfleet.caa.CaaSettings;
+import io.certfleet.caa.ProgressListener;
 import io.certfleet.challenge.ChallengePublisher;
 import io.certfleet.challenge.DatabaseHttp01Publisher;
 import io.certfleet.challenge.Http01Responder;
@@ -15,6 +16,7 @@ import io.certfleet.config.ConfigException;
 import io.certfleet.config.Settings;
 import io.certfleet.model.CaEnvironment;
 import io.certfleet.model.OrderWindow;
+import io.certfleet.model.PrecheckRun;
 import io.certfleet.pipeline.Accounts;
 import io.certfleet.pipeline.CaSession;
 import io.certfleet.pipeline.CycleSummary;
@@ -131,14 +133,15 @@ public final class Issuance {
                         env == CaEnvironment.STAGING ? s.acme().stagingRequestsPerSecond()
                                 : s.acme().productionRequestsPerSecond()).withProfile(s.acme().profile());
                 AcmeClient client = AcmeClient.create(acmeSettings, clock, listener);
-                CaSession session = Accounts.ensure(client, dir, accounts, s.acme().termsAgreed(),
-                        s.acme().contact().map(URI::create));
                 var directory = client.directory();
+                // before any account is created at a CA that cannot serve what is configured
                 if (s.acme().profile().isPresent() && !directory.profiles().containsKey(s.acme().profile().get())) {
                     throw new ConfigException("acme.profile", "the " + env.wire() + " CA at " + dir
                             + " does not offer the profile '" + s.acme().profile().get() + "'; it offers "
                             + (directory.profiles().isEmpty() ? "no profiles" : directory.profiles().keySet()));
                 }
+                CaSession session = Accounts.ensure(client, dir, accounts, s.acme().termsAgreed(),
+                        s.acme().contact().map(URI::create));
                 session = session.withRenewalInfo(directory.renewalInfo());
                 accounts.recordRenewalInfo(session.accountId(), directory.renewalInfo());
                 sessions.put(env, session);
@@ -157,7 +160,17 @@ public final class Issuance {
             throw e;
         }
         checkers.forEach((env, checker) -> app.onStop("CAA checker (" + env.wire() + ")", checker));
-        Prechecker prechecker = precheckDecorator.apply((ids, env) -> checkers.get(env).check(ids));
+        Prechecker prechecker = precheckDecorator.apply(new Prechecker() {
+            @Override
+            public PrecheckRun check(List<String> ids, CaEnvironment env) {
+                return checkers.get(env).check(ids);
+            }
+
+            @Override
+            public PrecheckRun recheck(List<String> ids, CaEnvironment env) {
+                return checkers.get(env).check(ids, ProgressListener.NONE, false);
+            }
+        });
         Pipeline pipeline = new Pipeline(new BatchStore(app.store()), new CertificateStore(app.store(), app.secrets()),
                 new PrecheckStore(app.store()), new ReportStore(app.store()), sessions, publisher, prechecker,
                 pipelineSettings(s).withOrderWindow(orderWindow), keyType(s.acme().keyType()), clock, nodeName());

@@ -120,6 +120,15 @@ public final class CaaChecker implements AutoCloseable {
      * fault get {@link PrecheckReason#RESOLVER_DEGRADED} (verdict at-risk): keep them pending.
      */
     public PrecheckRun check(List<String> inputs, ProgressListener listener) {
+        return check(inputs, listener, true);
+    }
+
+    /**
+     * {@link #check(List, ProgressListener)}, saying whether the names will be rehearsed (with
+     * {@link CaaSettings#rehearsalAccountUri()}, when set) or only ordered with the main account, as in the recheck
+     * just before a production finalize.
+     */
+    public PrecheckRun check(List<String> inputs, ProgressListener listener, boolean rehearsed) {
         long start = System.nanoTime();
         RunCache cache = new RunCache(client);
         NameserverSweep sweep = new NameserverSweep(client, cache, settings.nameserverPort());
@@ -164,7 +173,7 @@ public final class CaaChecker implements AutoCloseable {
             }
             inFlight.acquireUninterruptibly();
             long nameStart = System.nanoTime();
-            CompletableFuture<Void> f = checkName(input, dn, cache, sweep, nameStart)
+            CompletableFuture<Void> f = checkName(input, dn, cache, sweep, nameStart, rehearsed)
                     .exceptionally(t -> internalError(input, dn, t, nameStart))
                     .thenAccept(r -> {
                         results[idx] = r;
@@ -205,12 +214,12 @@ public final class CaaChecker implements AutoCloseable {
     }
 
     private CompletableFuture<PrecheckResult> checkName(String input, DomainName dn, RunCache cache,
-                                                        NameserverSweep sweep, long start) {
+                                                        NameserverSweep sweep, long start, boolean rehearsed) {
         List<String> levels = dn.selfAndParents();
         List<CompletableFuture<LevelAnswer>> fs = levels.stream().map(cache::caa).toList();
         return CompletableFuture.allOf(fs.toArray(CompletableFuture[]::new)).thenCompose(v -> {
             List<LevelAnswer> answers = fs.stream().map(CompletableFuture::join).toList();
-            Decision d = decide(dn, answers);
+            Decision d = decide(dn, answers, rehearsed);
             if (!settings.sweep() || d.reason().verdict() != PrecheckVerdict.ALLOWED) {
                 return CompletableFuture.completedFuture(d.toResult(input, dn, start));
             }
@@ -234,9 +243,9 @@ public final class CaaChecker implements AutoCloseable {
     }
 
     /** selectCAA, then the record rules, for answers ordered from the name to its TLD. Pure. */
-    Decision decide(DomainName dn, List<LevelAnswer> answers) {
+    Decision decide(DomainName dn, List<LevelAnswer> answers, boolean rehearsed) {
         Decision d = decide(policy, settings.caIdentities(), dn, answers);
-        if (rehearsalPolicy.isEmpty() || d.reason().verdict() != PrecheckVerdict.ALLOWED || d.level().isEmpty()) {
+        if (!rehearsed || rehearsalPolicy.isEmpty() || d.reason().verdict() != PrecheckVerdict.ALLOWED || d.level().isEmpty()) {
             return d;
         }
         // the same records, for the staging account that rehearses the order first: only accounturi can differ

@@ -310,7 +310,8 @@ final class BatchStepper {
         if (stale.isEmpty()) {
             return false;
         }
-        PrecheckRun run = prechecker.check(stale.stream().map(BatchMember::identifier).toList(), CaEnvironment.PRODUCTION);
+        PrecheckRun run = prechecker.recheck(stale.stream().map(BatchMember::identifier).toList(),
+                CaEnvironment.PRODUCTION);
         if (run.degraded()) {
             batches.defer(b.id(), now.plus(Duration.ofMinutes(15)), "RESOLVER_DEGRADED",
                     "CAA recheck before finalize could not run: " + run.degradedReason().orElse("resolver degraded"));

@@ -118,8 +118,9 @@ final class OrderPlacement {
                 "order-too-large", e.problem().map(CaProblem::type), Optional.ofNullable(e.getMessage()),
                 b.identifiers(), Optional.empty());
         log.error("batch {}: {} refuses orders of more than {} names and this one has {}; lower batch.max-names "
-                + "(now {}) to {} or less, or every batch over it costs a refused new-order. No name is blamed for it",
-                b.id(), b.environment().wire(), limit, n, maxNames, limit);
+                + "to {} or less (batches are now packed to {}, the lower of batch.max-names and acme.profile's limit),"
+                + " or every batch over it costs a refused new-order. No name is blamed for it",
+                b.id(), b.environment().wire(), limit, n, limit, maxNames);
         if (limit < 1 || n <= limit || !b.probeIds().isEmpty()) {
             return false;
         }

@@ -8,5 +8,15 @@ import java.util.List;
 /** Pre-checks identifiers for one environment (its account URI matters for CAA {@code accounturi}). */
 @FunctionalInterface
 public interface Prechecker {
+
+    /** Before names are packed: for production, their CAA must also let the staging rehearsal's account issue. */
     PrecheckRun check(List<String> identifiers, CaEnvironment environment);
+
+    /**
+     * Just before a production finalize: the rehearsal is behind these names, so only the environment's own
+     * account matters (Let's Encrypt rechecks CAA for it alone).
+     */
+    default PrecheckRun recheck(List<String> identifiers, CaEnvironment environment) {
+        return check(identifiers, environment);
+    }
 }

@@ -92,6 +92,7 @@ class PipelineFaultsIT {
         assertThat(refused.exitCode()).as(refused.err()).isEqualTo(2);
         assertThat(refused.err()).contains("acme.profile", "does not offer the profile 'shortlived'", "no profiles");
         assertThat(h.staging.orderProfiles()).as("no order was sent").isEmpty();
+        assertThat(h.count("SELECT count(*) FROM acme_account")).as("no account was created either").isZero();
     }
 
     /**
