@@ -66,11 +66,13 @@ public final class PipelineHarness implements AutoCloseable {
         return m;
     }
 
-    /** Between tests: empties the database and drops every rule the proxies were given. */
+    /** Between tests: empties the database, drops every rule the proxies were given and zeroes their counts. */
     public void reset() {
         db.clean();
         staging.clearRules();
         production.clearRules();
+        staging.resetCounts();
+        production.resetCounts();
     }
 
     /** {@link #overrides()} plus {@code extra}. */

@@ -475,7 +475,10 @@ public final class BoulderProxy implements AutoCloseable {
         profiles = Map.copyOf(advertised);
     }
 
-    /** The {@code profile} of each new order received, in order ("" when it named none). */
+    /**
+     * The {@code profile} of each new-order request received, in order ("" when it named none); a request Pebble
+     * refused for a bad nonce, which acme4j sends again, counts twice.
+     */
     public List<String> orderProfiles() {
         return List.copyOf(orderProfiles);
     }
