@@ -203,6 +203,31 @@ final class EmbeddedPostgresServer implements AutoCloseable {
             log.warn("database: the embedded PostgreSQL in {} still accepts a login without password after reloading "
                     + "{}; check that file", dataDir, PgHba.fileIn(dataDir));
         }
+        warnOfOtherRoles();
+    }
+
+    /**
+     * While the server trusted every local connection (before this upgrade, or for the moment of a first start),
+     * anyone could have created a role of their own, which the new password rules would still let in: name every
+     * role that can log in other than ours, for the operator to check.
+     */
+    private void warnOfOtherRoles() {
+        try (Connection c = connect(Optional.of(password)); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT rolname || CASE WHEN rolsuper THEN ' (superuser)' ELSE '' END"
+                     + " FROM pg_roles WHERE (rolcanlogin OR rolsuper) AND rolname <> '" + EmbeddedPassword.USER
+                     + "' AND rolname NOT LIKE 'pg\\_%' ORDER BY 1")) {
+            List<String> roles = new java.util.ArrayList<>();
+            while (rs.next()) {
+                roles.add(rs.getString(1));
+            }
+            if (!roles.isEmpty()) {
+                log.warn("database: the embedded PostgreSQL in {} has login roles certfleet did not create: {}; they"
+                        + " could be used while it trusted every local connection: drop any you do not know (DROP"
+                        + " ROLE name)", dataDir, String.join(", ", roles));
+            }
+        } catch (SQLException e) {
+            log.warn("database: cannot list the roles of the embedded PostgreSQL in {}: {}", dataDir, e.getMessage());
+        }
     }
 
     /** The reload is asynchronous: polls until a login without password fails (at most 5 s). */
@@ -309,6 +334,14 @@ final class EmbeddedPostgresServer implements AutoCloseable {
                 }
                 return;
             }
+            List<String> others = otherClients();
+            if (!others.isEmpty()) {
+                // a certfleet older than the users lock, a pg_dump, an admin's psql: never cut them off
+                log.warn("database: leaving the embedded PostgreSQL in {} running: {} other client(s) are connected"
+                        + " ({}); the next certfleet process to leave last stops it", dataDir, others.size(),
+                        String.join(", ", others));
+                return;
+            }
             if (owned.isPresent()) {
                 owned.get().close();
                 log.info("database: stopped embedded PostgreSQL in {}", dataDir);
@@ -334,10 +367,37 @@ final class EmbeddedPostgresServer implements AutoCloseable {
         }
     }
 
+    /**
+     * Client connections of anyone but this process (application name and client address), or empty when none or
+     * when the server cannot be asked.
+     */
+    private List<String> otherClients() {
+        try (Connection c = connect(Optional.of(password)); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT coalesce(nullif(application_name, ''), 'unnamed') || ' from '"
+                     + " || coalesce(host(client_addr), 'local socket') FROM pg_stat_activity"
+                     + " WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()"
+                     + " AND application_name <> '" + APPLICATION_NAME + "' ORDER BY 1")) {
+            List<String> out = new java.util.ArrayList<>();
+            while (rs.next()) {
+                out.add(rs.getString(1));
+            }
+            return out;
+        } catch (SQLException e) {
+            log.debug("database: cannot list the other clients: {}", e.getMessage());
+            return List.of();
+        }
+    }
+
     /** The server was started by a certfleet process that has exited since: SIGINT (fast shutdown) to its postmaster. */
     private void stopStartedByOther() throws IOException {
         Optional<Long> pid = runningPostmaster(dataDir);
         if (pid.isEmpty()) {
+            return;
+        }
+        Optional<String> command = ProcessHandle.of(pid.get()).flatMap(h -> h.info().command());
+        if (command.isPresent() && !command.get().contains("postgres")) {
+            log.warn("database: not stopping pid {} from {}/postmaster.pid: it runs {}, not PostgreSQL (a stale pid"
+                    + " file?)", pid.get(), dataDir, command.get());
             return;
         }
         try {

@@ -1,10 +1,15 @@
 package io.certfleet.store;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.certfleet.config.Settings;
 import io.certfleet.config.SettingsLoader;
 import io.certfleet.testsupport.TestDatabase;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -66,12 +71,15 @@ class EmbeddedPasswordIT {
         Path root = Files.createTempDirectory("certfleet-it-trust-");
         Path dataDir = root.resolve("postgres");
         int port = TestDatabase.freePort();
+        ListAppender<ILoggingEvent> log = capture();
         try {
             // what certfleet before passwords left behind: zonky's initdb -A trust, and a row of data
             try (EmbeddedPostgres old = EmbeddedPostgres.builder().setDataDirectory(dataDir).setCleanDataDirectory(false)
                     .setPort(port).setServerConfig("listen_addresses", "127.0.0.1").start();
                  Connection c = old.getPostgresDatabase().getConnection(); Statement s = c.createStatement()) {
                 s.execute("CREATE TABLE kept (v text); INSERT INTO kept VALUES ('from before')");
+                // what anyone could do while it trusted every local connection
+                s.execute("CREATE ROLE intruder LOGIN SUPERUSER");
             }
             assertThat(PgHba.trusts(dataDir)).isTrue();
             Path passFile = root.resolve("postgres.pass");
@@ -79,6 +87,9 @@ class EmbeddedPasswordIT {
 
             Settings.Database settings = settings(root, port);
             try (Database database = Database.open(settings)) {
+                assertThat(log.list).filteredOn(e -> e.getLevel() == Level.WARN).extracting(ILoggingEvent::getFormattedMessage)
+                        .anySatisfy(m -> assertThat(m).contains("login roles certfleet did not create",
+                                "intruder (superuser)"));
                 assertThat(PgHba.trusts(dataDir)).isFalse();
                 String password = EmbeddedPassword.read(passFile).orElseThrow();
                 assertThatThrownBy(() -> login(port, Optional.empty()).close()).isInstanceOf(SQLException.class);
@@ -99,10 +110,60 @@ class EmbeddedPasswordIT {
                     .hasMessageContaining("is missing").hasMessageContaining("secrets.key");
             assertThat(dataDir.resolve("postmaster.pid")).doesNotExist();
         } finally {
+            release(log);
             try (var paths = Files.walk(root)) {
                 paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
             }
         }
+    }
+
+    /**
+     * The last certfleet process to leave does not cut off other clients (an admin's psql, a pg_dump, a certfleet
+     * older than the users lock): the server keeps running, and the next certfleet process that leaves last, with
+     * nobody else connected, stops it.
+     */
+    @Test
+    void theLastCertfleetProcessLeavesTheServerRunningWhileAnotherClientIsConnected() throws Exception {
+        Path root = Files.createTempDirectory("certfleet-it-other-client-");
+        int port = TestDatabase.freePort();
+        Settings.Database settings = settings(root, port);
+        Path pid = root.resolve("postgres/postmaster.pid");
+        try {
+            Database first = Database.open(settings);
+            String password = EmbeddedPassword.read(root.resolve("postgres.pass")).orElseThrow();
+            try (Connection admin = login(port, Optional.of(password)); Statement s = admin.createStatement()) {
+                first.close();
+                assertThat(pid).as("still running for the other client").exists();
+                try (ResultSet rs = s.executeQuery("SELECT 42")) {
+                    rs.next();
+                    assertThat(rs.getInt(1)).isEqualTo(42);
+                }
+            }
+            try (Database second = Database.open(settings)) {
+                assertThat(second.embeddedInfo()).hasValueSatisfying(i -> assertThat(i.ownedByThisProcess()).isFalse());
+            }
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (Files.exists(pid) && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            assertThat(pid).as("stopped by the last certfleet process, with nobody else connected").doesNotExist();
+        } finally {
+            try (var paths = Files.walk(root)) {
+                paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
+
+    private static ListAppender<ILoggingEvent> capture() {
+        Logger logger = (Logger) LoggerFactory.getLogger(EmbeddedPostgresServer.class);
+        ListAppender<ILoggingEvent> appender = new ListAppender<>();
+        appender.start();
+        logger.addAppender(appender);
+        return appender;
+    }
+
+    private static void release(ListAppender<ILoggingEvent> appender) {
+        ((Logger) LoggerFactory.getLogger(EmbeddedPostgresServer.class)).detachAppender(appender);
     }
 
     @Test

@@ -475,10 +475,7 @@ public final class BoulderProxy implements AutoCloseable {
         profiles = Map.copyOf(advertised);
     }
 
-    /**
-     * The {@code profile} of each new-order request received, in order ("" when it named none); a request Pebble
-     * refused for a bad nonce, which acme4j sends again, counts twice.
-     */
+    /** The {@code profile} of each order the CA created through this proxy, in order ("" when it named none). */
     public List<String> orderProfiles() {
         return List.copyOf(orderProfiles);
     }
@@ -515,7 +512,7 @@ public final class BoulderProxy implements AutoCloseable {
         replaced.add(certId);
     }
 
-    /** New orders received without {@code replaces}. */
+    /** Orders the CA created without {@code replaces}. */
     public int newOrdersWithoutReplaces() {
         return newOrdersWithoutReplaces.get();
     }
@@ -567,12 +564,6 @@ public final class BoulderProxy implements AutoCloseable {
                 }
             }
             Optional<String> replaces = endpoint == Endpoint.NEW_ORDER ? replacesOf(body) : Optional.empty();
-            if (endpoint == Endpoint.NEW_ORDER) {
-                orderProfiles.add(payloadField(body, "profile").orElse(""));
-            }
-            if (endpoint == Endpoint.NEW_ORDER && replaces.isEmpty()) {
-                newOrdersWithoutReplaces.incrementAndGet();
-            }
             if (replaces.isPresent() && renewalWindow.isPresent()) {
                 Optional<Canned> refused = checkReplaces(replaces.get(), names);
                 if (refused.isPresent()) {
@@ -606,6 +597,13 @@ public final class BoulderProxy implements AutoCloseable {
                     status = forward(ex, endpoint, body, names);
                 } finally {
                     lock.unlock();
+                }
+            }
+            // orders the CA created (a new-order Pebble refused for a bad nonce is sent again by acme4j)
+            if (endpoint == Endpoint.NEW_ORDER && status == 201) {
+                orderProfiles.add(payloadField(body, "profile").orElse(""));
+                if (replaces.isEmpty()) {
+                    newOrdersWithoutReplaces.incrementAndGet();
                 }
             }
             if (replaces.isPresent()) {
