@@ -229,8 +229,8 @@ public final class Pipeline implements AutoCloseable {
     }
 
     /**
-     * One full cycle: admit, then step batches until none is open or {@code maxDuration} has passed (open
-     * batches then continue at the next cycle, from their stored URLs).
+     * One full cycle: admit, then step batches until none is open, none can move before {@code maxDuration} has
+     * passed, or it has passed (open batches then continue at the next cycle, from their stored URLs).
      */
     public CycleSummary runOnce(Duration maxDuration) throws InterruptedException {
         Instant start = clock.instant();
@@ -249,7 +249,9 @@ public final class Pipeline implements AutoCloseable {
                     continue;
                 }
                 Optional<Instant> next = batches.nextDue();
-                if (next.isEmpty()) {
+                if (next.isEmpty() || !next.get().isBefore(deadline)) {
+                    // nothing is open, or nothing can move before the deadline (a backoff, a CA's Retry-After, a
+                    // closed window): end now rather than sleep to the deadline; the batches wait in the database
                     break;
                 }
                 recoverLeases(); // a node of this host that died mid-step leaves its batches to us at once
