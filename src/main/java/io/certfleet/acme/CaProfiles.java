@@ -1,7 +1,7 @@
 package io.certfleet.acme;
 
 import java.util.Map;
-import java.util.OptionalInt;
+import java.util.Optional;
 
 /**
  * What certfleet knows of Let's Encrypt's certificate profiles (le-behaviour §5, "Per-profile values"): how many
@@ -15,9 +15,11 @@ public final class CaProfiles {
     private CaProfiles() {
     }
 
-    /** The most names one order of this profile may hold, when certfleet knows the profile. */
-    public static OptionalInt maxNames(String profile) {
-        Integer n = MAX_NAMES.get(profile);
-        return n == null ? OptionalInt.empty() : OptionalInt.of(n);
+    /**
+     * The most names one order may hold: {@code configured} ({@code batch.max-names}), or the profile's limit when
+     * that is lower and certfleet knows the profile.
+     */
+    public static int maxNames(Optional<String> profile, int configured) {
+        return Math.min(configured, profile.map(MAX_NAMES::get).orElse(configured));
     }
 }

@@ -209,9 +209,7 @@ public final class Issuance {
         Packer.Grouping g = s.batch().grouping() == Settings.Grouping.PER_CUSTOMER
                 ? Packer.Grouping.ONE_CERTIFICATE_PER_CUSTOMER : Packer.Grouping.KEEP_CUSTOMERS_TOGETHER;
         // an order of a profile holds at most its limit (tlsserver and shortlived: 25 names)
-        int maxNames = Math.min(s.batch().maxNames(),
-                s.acme().profile().map(CaProfiles::maxNames).filter(java.util.OptionalInt::isPresent)
-                        .map(java.util.OptionalInt::getAsInt).orElse(s.batch().maxNames()));
+        int maxNames = CaProfiles.maxNames(s.acme().profile(), s.batch().maxNames());
         return new PipelineSettings(maxNames, g, p.freshFor(), s.precheck().holdAtRisk(),
                 p.parallelBatches(), p.pollInterval(), p.maxAttempts(), p.maxProductionReorders(),
                 p.quarantineBackoff(), Duration.ofDays(7), Duration.ofSeconds(30), p.authzReuseMargin(),

@@ -3,6 +3,7 @@ package io.certfleet.pipeline;
 import io.certfleet.acme.Keys;
 import io.certfleet.challenge.ChallengePublisher;
 import io.certfleet.model.CaEnvironment;
+import io.certfleet.model.PrecheckRun;
 import io.certfleet.store.BatchStore;
 import io.certfleet.store.CertificateStore;
 import io.certfleet.store.LedgerStore;
@@ -133,8 +134,16 @@ public final class Pipeline implements AutoCloseable {
      */
     public static Plan plan(PrecheckStore precheckStore, BatchStore batches, PipelineSettings settings, Clock clock,
                             Optional<Long> productionAccountId, Optional<Long> stagingAccountId, boolean productionAri) {
-        Prechecker none = (ids, env) -> {
-            throw new IllegalStateException("a plan does not pre-check");
+        Prechecker none = new Prechecker() {
+            @Override
+            public PrecheckRun check(List<String> ids, CaEnvironment env) {
+                throw new IllegalStateException("a plan does not pre-check");
+            }
+
+            @Override
+            public PrecheckRun recheck(List<String> ids, CaEnvironment env) {
+                return check(ids, env);
+            }
         };
         LedgerStore ledger = new LedgerStore(precheckStore.store());
         LimitGuard guard = new LimitGuard(ledger, new LimitStore(precheckStore.store()), settings);
